@@ -1,0 +1,143 @@
+// The one place the compiled addon is loaded (node-gyp-build: prebuilds/ first, then build/),
+// with the exact shapes of what it takes and returns.
+import * as path from 'node:path';
+
+export interface NativeRouteQuery {
+  destination: string;
+  from?: string;
+  oif?: string | number;
+  iif?: string | number;
+  mark?: number;
+  uid?: number;
+  tos?: number;
+  ipProto?: number;
+  sourcePort?: number;
+  destinationPort?: number;
+}
+
+export interface NativeNexthop {
+  gateway?: string;
+  ifindex: number;
+  interface?: string;
+  weight: number;
+  flags: number;
+}
+
+/** A route as the kernel reports it, numbers unnamed (lib/route.ts names them). */
+export interface NativeRoute {
+  version: 4 | 6;
+  type: number;
+  protocol: number;
+  scope: number;
+  table: number;
+  flags: number;
+  tos: number;
+  dstLen: number;
+  srcLen: number;
+  destination?: string;
+  sourcePrefix?: string;
+  gateway?: string;
+  preferredSource?: string;
+  oif?: number;
+  oifName?: string;
+  iif?: number;
+  iifName?: string;
+  priority?: number;
+  mtu?: number;
+  mark?: number;
+  uid?: number;
+  pref?: number;
+  expires?: number;
+  nexthops?: NativeNexthop[];
+}
+
+export interface NativeLink {
+  index: number;
+  name: string;
+  flags: number;
+  type: number;
+  mtu: number;
+  operstate: number;
+  master?: number;
+  mac?: Buffer;
+}
+
+export interface NativeAddress {
+  version: 4 | 6;
+  prefixLength: number;
+  scope: number;
+  index: number;
+  flags: number;
+  address?: string;
+  local?: string;
+  broadcast?: string;
+  label?: string;
+  validLifetime?: number;
+  preferredLifetime?: number;
+}
+
+export interface NativeSocketSpec {
+  version: 4 | 6;
+  type: 'tcp' | 'udp';
+  address?: string;
+  port?: number;
+  scopeId?: number;
+  ifindex?: number;
+  ifname?: string;
+  strict?: boolean;
+  mark?: number;
+  reuseAddress?: boolean;
+  reusePort?: boolean;
+  bindAddressNoPort?: boolean;
+  v6only?: boolean;
+}
+
+export interface NativeSocket {
+  fd: number;
+  pinned: string | null;
+  pinError?: string;
+}
+
+export interface NativeParsedMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  route?: NativeRoute;
+  link?: NativeLink;
+  address?: NativeAddress;
+  error?: number;
+  invalid?: true;
+}
+
+export interface NativeBinding {
+  routeGet(query: NativeRouteQuery): NativeRoute;
+  dumpRoutes(version: 0 | 4 | 6): NativeRoute[];
+  dumpLinks(): NativeLink[];
+  dumpAddresses(version: 0 | 4 | 6): NativeAddress[];
+  linkIndex(name: string): number;
+  linkName(index: number): string | undefined;
+  parseNetlink(bytes: Uint8Array): NativeParsedMessage[];
+  createSocket(spec: NativeSocketSpec): NativeSocket;
+  closeSocket(fd: number): void;
+  pinMechanism: string;
+}
+
+const root = path.join(__dirname, '..');
+
+function load(): NativeBinding {
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+  try {
+    return nodeGypBuild(root);
+  } catch (cause) {
+    const error = new Error(
+      `routebind: could not load its native addon for ${process.platform}-${process.arch} ` +
+        `(Node ${process.versions.node}, N-API ${process.versions.napi}). It looked in ` +
+        `${path.join(root, 'prebuilds')} and ${path.join(root, 'build', 'Release')}. ` +
+        'To build it from source run `npm rebuild routebind` (needs python3, make and a C++17 compiler).',
+      { cause },
+    );
+    throw Object.assign(error, { code: 'ERR_ROUTEBIND_ADDON' });
+  }
+}
+
+export const native: NativeBinding = load();

@@ -1,0 +1,69 @@
+// Errors shaped like Node's own: argument errors carry Node's ERR_* codes and are thrown before
+// any system call; system errors carry code, errno and syscall like `net` errors do.
+import { constants } from 'node:os';
+import { inspect } from 'node:util';
+
+type Extra = Record<string, unknown>;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
+  let shown = inspect(value, { maxStringLength: 40 });
+  if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
+  return `type ${typeof value} (${shown})`;
+}
+
+function withCode<E extends Error>(error: E, code: string, extra?: Extra): E & { code: string } {
+  return Object.assign(error, { code }, extra);
+}
+
+export function invalidArgType(name: string, expected: string, actual: unknown) {
+  return withCode(
+    new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`),
+    'ERR_INVALID_ARG_TYPE',
+  );
+}
+
+export function invalidArgValue(name: string, value: unknown, reason: string) {
+  let shown = inspect(value, { maxStringLength: 40 });
+  if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
+  return withCode(
+    new TypeError(`The argument '${name}' ${reason}. Received ${shown}`),
+    'ERR_INVALID_ARG_VALUE',
+  );
+}
+
+export function outOfRange(name: string, range: string, value: unknown) {
+  return withCode(
+    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`),
+    'ERR_OUT_OF_RANGE',
+  );
+}
+
+export function invalidIpAddress(name: string, value: string) {
+  let shown = value.length > 45 ? `${value.slice(0, 42)}...` : value;
+  shown = JSON.stringify(shown);
+  return withCode(
+    new TypeError(`Invalid IP address in "${name}": ${shown} is not an IPv4 or IPv6 literal`),
+    'ERR_INVALID_IP_ADDRESS',
+    { [name]: value.length > 256 ? `${value.slice(0, 253)}...` : value },
+  );
+}
+
+export interface SystemError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  [key: string]: unknown;
+}
+
+/** An errno-style error made in JS, for decisions routebind takes itself (e.g. a route that leaves through the wrong interface). */
+export function systemError(code: keyof typeof constants.errno, syscall: string, detail: string, extra?: Extra): SystemError {
+  const error = new Error(`${syscall} ${code} ${detail}`) as SystemError;
+  return Object.assign(error, { errno: -constants.errno[code], code, syscall }, extra);
+}
+
+export function isSystemError(error: unknown): error is SystemError {
+  return error instanceof Error && typeof (error as SystemError).code === 'string' && typeof (error as SystemError).errno === 'number';
+}

@@ -1,0 +1,6 @@
+// routebind: strong end-system behaviour for Node on multi-homed hosts.
+export { routeTo, routes } from './route';
+export type { Route, RouteEntry, RouteQuery, RoutesOptions, Nexthop } from './route';
+export { interfaces } from './interfaces';
+export type { NetworkInterface, InterfaceAddress } from './interfaces';
+export type { SystemError } from './errors';

@@ -1,0 +1,198 @@
+// Linux route backend: rtnetlink(7) over one persistent NETLINK_ROUTE socket, the same requests
+// `ip route get`, `ip route show table all`, `ip link` and `ip addr` send.
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+
+#include "backend.h"
+#include "netlink_parser.h"
+#include "netlink_request.h"
+
+namespace routebind {
+
+namespace {
+
+// Large enough for a whole dump batch: the kernel fills at most 32 KiB (or one page) per recv.
+constexpr size_t kReceiveBuffer = 64 * 1024;
+constexpr int kDumpRetries = 5;
+
+class NetlinkRouteBackend : public RouteBackend {
+ public:
+  ~NetlinkRouteBackend() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  Status Open() {
+    fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd_ < 0) return Status::Fail(errno, "socket");
+    // The kernel never stops answering a well-formed request, but a reply dropped for lack of
+    // buffer space would otherwise block the event loop forever.
+    struct timeval timeout = {2, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    // Extended acks would make error replies longer but tell us nothing we report.
+    struct sockaddr_nl local = {};
+    local.nl_family = AF_NETLINK;
+    if (bind(fd_, reinterpret_cast<struct sockaddr*>(&local), sizeof local) < 0) {
+      return Status::Fail(errno, "bind");
+    }
+    socklen_t len = sizeof local;
+    if (getsockname(fd_, reinterpret_cast<struct sockaddr*>(&local), &len) < 0) {
+      return Status::Fail(errno, "getsockname");
+    }
+    port_id_ = local.nl_pid;
+    buffer_.resize(kReceiveBuffer);
+    return Status::Ok();
+  }
+
+  Status RouteGet(const RouteQuery& query, RouteInfo* out) override {
+    uint8_t request[256];
+    uint32_t seq = ++seq_;
+    size_t len = BuildRouteGetRequest(query, seq, request, sizeof request);
+    if (len == 0) return Status::Fail(EINVAL, "RTM_GETROUTE");
+    bool found = false;
+    Status s = Transact(request, len, seq, "RTM_GETROUTE", [&](const NetlinkMessage& msg) {
+      if (msg.type != RTM_NEWROUTE) return true;
+      found = ParseRouteMessage(msg, out);
+      return false;  // a lookup has exactly one answer
+    });
+    if (!s.ok()) return s;
+    return found ? Status::Ok() : Status::Fail(EBADMSG, "RTM_GETROUTE");
+  }
+
+  Status DumpRoutes(uint8_t version, std::vector<RouteInfo>* out) override {
+    return Dump(RTM_GETROUTE, version, "RTM_GETROUTE", [&](const NetlinkMessage& msg) {
+      RouteInfo route;
+      if (msg.type == RTM_NEWROUTE && ParseRouteMessage(msg, &route)) {
+        // Cached clones (PMTU exceptions) are not table entries; `ip route show` hides them too.
+        if ((route.flags & RTM_F_CLONED) == 0) out->push_back(std::move(route));
+      }
+    }, [&] { out->clear(); });
+  }
+
+  Status DumpLinks(std::vector<LinkInfo>* out) override {
+    return Dump(RTM_GETLINK, 0, "RTM_GETLINK", [&](const NetlinkMessage& msg) {
+      LinkInfo link;
+      if (ParseLinkMessage(msg, &link)) out->push_back(std::move(link));
+    }, [&] { out->clear(); });
+  }
+
+  Status DumpAddresses(uint8_t version, std::vector<AddressInfo>* out) override {
+    return Dump(RTM_GETADDR, version, "RTM_GETADDR", [&](const NetlinkMessage& msg) {
+      AddressInfo address;
+      if (ParseAddressMessage(msg, &address)) out->push_back(std::move(address));
+    }, [&] { out->clear(); });
+  }
+
+  Status GetLink(uint32_t index, const char* name, LinkInfo* out) override {
+    uint8_t request[128];
+    uint32_t seq = ++seq_;
+    size_t len = BuildLinkGetRequest(index, name, seq, request, sizeof request);
+    if (len == 0) return Status::Fail(EINVAL, "RTM_GETLINK");
+    bool found = false;
+    Status s = Transact(request, len, seq, "RTM_GETLINK", [&](const NetlinkMessage& msg) {
+      if (msg.type != RTM_NEWLINK) return true;
+      found = ParseLinkMessage(msg, out);
+      return false;
+    });
+    if (!s.ok()) return s;
+    return found ? Status::Ok() : Status::Fail(EBADMSG, "RTM_GETLINK");
+  }
+
+ private:
+  // Sends one request and feeds each reply message with our sequence number to `on_message`
+  // until it returns false, NLMSG_DONE arrives, or the kernel answers with an error.
+  Status Transact(const uint8_t* request, size_t len, uint32_t seq, const char* what,
+                  const std::function<bool(const NetlinkMessage&)>& on_message,
+                  bool* interrupted = nullptr) {
+    struct sockaddr_nl kernel = {};
+    kernel.nl_family = AF_NETLINK;
+    ssize_t sent;
+    do {
+      sent = sendto(fd_, request, len, 0, reinterpret_cast<struct sockaddr*>(&kernel),
+                    sizeof kernel);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) return Status::Fail(errno, what);
+
+    for (;;) {
+      struct sockaddr_nl from = {};
+      struct iovec iov = {buffer_.data(), buffer_.size()};
+      struct msghdr mh = {};
+      mh.msg_name = &from;
+      mh.msg_namelen = sizeof from;
+      mh.msg_iov = &iov;
+      mh.msg_iovlen = 1;
+      ssize_t got = recvmsg(fd_, &mh, 0);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        return Status::Fail(errno == EAGAIN ? ETIMEDOUT : errno, what);
+      }
+      if (mh.msg_flags & MSG_TRUNC) return Status::Fail(EMSGSIZE, what);
+      if (from.nl_pid != 0) continue;  // only the kernel may answer
+
+      NetlinkMessageReader reader(buffer_.data(), static_cast<size_t>(got));
+      NetlinkMessage msg;
+      for (;;) {
+        NetlinkMessageReader::Result r = reader.Next(&msg);
+        if (r == NetlinkMessageReader::kEnd) break;
+        if (r == NetlinkMessageReader::kMalformed) return Status::Fail(EBADMSG, what);
+        // Replies to an earlier request that timed out may still be queued: skip them.
+        if (msg.seq != seq || (msg.pid != 0 && msg.pid != port_id_)) continue;
+        if (interrupted != nullptr && (msg.flags & NLM_F_DUMP_INTR)) *interrupted = true;
+        if (msg.type == NLMSG_ERROR) {
+          int error = 0;
+          if (!ParseErrorMessage(msg, &error)) return Status::Fail(EBADMSG, what);
+          return error == 0 ? Status::Ok() : Status::Fail(error, what);
+        }
+        if (msg.type == NLMSG_DONE) {
+          int error = ParseDoneError(msg);
+          return error == 0 ? Status::Ok() : Status::Fail(error, what);
+        }
+        if (!on_message(msg)) return Status::Ok();
+      }
+    }
+  }
+
+  // A dump the kernel marks as interrupted (the table changed under it) is retried from scratch,
+  // so callers never see half of an old table and half of a new one.
+  Status Dump(uint16_t type, uint8_t version, const char* what,
+              const std::function<void(const NetlinkMessage&)>& on_message,
+              const std::function<void()>& reset) {
+    for (int attempt = 0; attempt < kDumpRetries; ++attempt) {
+      uint8_t request[64];
+      uint32_t seq = ++seq_;
+      size_t len = BuildDumpRequest(type, version, seq, request, sizeof request);
+      if (len == 0) return Status::Fail(EINVAL, what);
+      bool interrupted = false;
+      Status s = Transact(request, len, seq, what, [&](const NetlinkMessage& msg) {
+        on_message(msg);
+        return true;
+      }, &interrupted);
+      if (!s.ok() || !interrupted) return s;
+      reset();
+    }
+    return Status::Fail(EAGAIN, what);
+  }
+
+  int fd_ = -1;
+  uint32_t port_id_ = 0;
+  uint32_t seq_ = 0;
+  std::vector<uint8_t> buffer_;
+};
+
+}  // namespace
+
+Status RouteBackend::Create(std::unique_ptr<RouteBackend>* out) {
+  auto backend = std::make_unique<NetlinkRouteBackend>();
+  Status s = backend->Open();
+  if (s.ok()) *out = std::move(backend);
+  return s;
+}
+
+}  // namespace routebind

@@ -1,0 +1,223 @@
+// socket(2), setsockopt(2) and bind(2) for the sockets routebind hands to Node; shared by Linux and
+// macOS, whose only difference (SO_BINDTODEVICE vs IP_BOUND_IF) is the PinToInterface variant.
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "backend.h"
+#include "errors.h"
+#include "ip_address.h"
+#include "sockets.h"
+
+#ifndef SO_BINDTOIFINDEX
+#define SO_BINDTOIFINDEX 62
+#endif
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+namespace routebind {
+
+namespace {
+
+int SetOption(int fd, int level, int name, int value) {
+  return setsockopt(fd, level, name, &value, sizeof value) == 0 ? 0 : errno;
+}
+
+#if defined(__linux__)
+const char* const kPinMechanism = "SO_BINDTODEVICE";
+
+int PinToInterface(int fd, const SocketSpec& spec) {
+  // By index first: no name to go stale between the lookup and the pin.
+  int index = static_cast<int>(spec.ifindex);
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &index, sizeof index) == 0) return 0;
+  if (errno != ENOPROTOOPT || spec.ifname.empty()) return errno;
+  return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, spec.ifname.c_str(),
+                    static_cast<socklen_t>(spec.ifname.size() + 1)) == 0
+             ? 0
+             : errno;
+}
+#elif defined(__APPLE__)
+const char* const kPinMechanism = "IP_BOUND_IF";
+
+int PinToInterface(int fd, const SocketSpec& spec) {
+  int index = static_cast<int>(spec.ifindex);
+  if (spec.version == 6) return SetOption(fd, IPPROTO_IPV6, IPV6_BOUND_IF, index);
+  return SetOption(fd, IPPROTO_IP, IP_BOUND_IF, index);
+}
+#endif
+
+// Builds the socket step by step; any failure closes the fd before it reports, so no path leaks.
+Status CreateBoundSocket(const SocketSpec& spec, SocketResult* out) {
+  int family = spec.version == 6 ? AF_INET6 : AF_INET;
+  int type = spec.stream ? SOCK_STREAM : SOCK_DGRAM;
+  int fd = socket(family, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::Fail(errno, "socket");
+  auto fail = [fd](int error, const char* syscall) {
+    close(fd);
+    return Status::Fail(error, syscall);
+  };
+
+  int err = 0;
+  if (spec.version == 6 && spec.v6only >= 0) {
+    if ((err = SetOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, spec.v6only))) return fail(err, "setsockopt");
+  }
+  if (spec.reuse_address) {
+    if ((err = SetOption(fd, SOL_SOCKET, SO_REUSEADDR, 1))) return fail(err, "setsockopt");
+  }
+  if (spec.reuse_port) {
+    if ((err = SetOption(fd, SOL_SOCKET, SO_REUSEPORT, 1))) return fail(err, "setsockopt");
+  }
+  if (spec.has_mark) {
+#if defined(SO_MARK)
+    if ((err = SetOption(fd, SOL_SOCKET, SO_MARK, static_cast<int>(spec.mark)))) {
+      return fail(err, "setsockopt");
+    }
+#else
+    return fail(ENOTSUP, "setsockopt");
+#endif
+  }
+  if (spec.ifindex != 0) {
+    err = PinToInterface(fd, spec);
+    if (err == 0) {
+      out->pinned = true;
+    } else if (spec.strict || (err != EPERM && err != EACCES && err != ENOPROTOOPT)) {
+      return fail(err, "setsockopt");
+    } else {
+      out->pin_error = err;
+    }
+  }
+  if (spec.stream && spec.bind_address_no_port && spec.port == 0) {
+    // Only an optimisation (ports shared across destinations); old kernels lack it.
+    SetOption(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+  }
+
+  struct sockaddr_storage ss = {};
+  socklen_t len;
+  if (spec.version == 6) {
+    auto* sin6 = reinterpret_cast<struct sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(spec.port);
+    sin6->sin6_scope_id = spec.scope_id;
+    if (spec.address.present()) std::memcpy(&sin6->sin6_addr, spec.address.bytes, 16);
+    len = sizeof *sin6;
+  } else {
+    auto* sin = reinterpret_cast<struct sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(spec.port);
+    if (spec.address.present()) std::memcpy(&sin->sin_addr, spec.address.bytes, 4);
+    len = sizeof *sin;
+  }
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&ss), len) < 0) return fail(errno, "bind");
+  out->fd = fd;
+  return Status::Ok();
+}
+
+bool BoolOption(Napi::Object o, const char* key) { return o.Get(key).ToBoolean().Value(); }
+
+uint32_t UintOption(Napi::Object o, const char* key, uint32_t max, bool* present = nullptr) {
+  Napi::Value v = o.Get(key);
+  if (present) *present = !v.IsUndefined();
+  if (v.IsUndefined()) return 0;
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+    throw TypedError(o.Env(), "RangeError", "ERR_OUT_OF_RANGE",
+                     std::string("The \"") + key + "\" option is out of range");
+  }
+  return static_cast<uint32_t>(d);
+}
+
+// createSocket({ version, type, address?, port?, scopeId?, ifindex?, ifname?, strict?, mark?,
+//                reuseAddress?, reusePort?, bindAddressNoPort?, v6only? })
+//   → { fd, pinned, pinError? }
+Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "options must be an object");
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  SocketSpec spec;
+  uint32_t version = UintOption(o, "version", 6);
+  if (version != 4 && version != 6) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "version must be 4 or 6");
+  }
+  spec.version = static_cast<uint8_t>(version);
+  Napi::Value type = o.Get("type");
+  if (!type.IsString()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "type must be 'tcp' or 'udp'");
+  }
+  std::string type_name = type.As<Napi::String>().Utf8Value();
+  if (type_name != "tcp" && type_name != "udp") {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "type must be 'tcp' or 'udp'");
+  }
+  spec.stream = type_name == "tcp";
+  Napi::Value address = o.Get("address");
+  if (!address.IsUndefined()) {
+    if (!address.IsString() || !ParseIpAddress(address.As<Napi::String>().Utf8Value(), &spec.address) ||
+        spec.address.version != spec.version) {
+      throw TypedError(env, "TypeError", "ERR_INVALID_IP_ADDRESS",
+                       "address is not an IP address of the socket's version");
+    }
+  }
+  spec.port = static_cast<uint16_t>(UintOption(o, "port", 0xffff));
+  spec.scope_id = UintOption(o, "scopeId", 0x7fffffff);
+  spec.ifindex = UintOption(o, "ifindex", 0x7fffffff);
+  Napi::Value ifname = o.Get("ifname");
+  if (ifname.IsString()) spec.ifname = ifname.As<Napi::String>().Utf8Value();
+  if (spec.ifname.size() >= IFNAMSIZ || spec.ifname.find('\0') != std::string::npos) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "ifname is not an interface name");
+  }
+  spec.strict = BoolOption(o, "strict");
+  spec.mark = UintOption(o, "mark", 0xffffffffu, &spec.has_mark);
+  spec.reuse_address = BoolOption(o, "reuseAddress");
+  spec.reuse_port = BoolOption(o, "reusePort");
+  spec.bind_address_no_port = BoolOption(o, "bindAddressNoPort");
+  Napi::Value v6only = o.Get("v6only");
+  if (!v6only.IsUndefined()) spec.v6only = v6only.ToBoolean().Value() ? 1 : 0;
+
+  SocketResult result;
+  Status s = CreateBoundSocket(spec, &result);
+  if (!s.ok()) {
+    std::string detail;
+    if (std::string(s.syscall) == "bind") {
+      detail = spec.address.present() ? FormatIpAddress(spec.address) : (spec.version == 6 ? "::" : "0.0.0.0");
+      if (spec.port != 0) detail += ":" + std::to_string(spec.port);
+    } else if (spec.ifindex != 0 && !spec.ifname.empty()) {
+      detail = spec.ifname;
+    }
+    throw SystemError(env, s, detail);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", result.fd);
+  out.Set("pinned", result.pinned ? Napi::Value(Napi::String::New(env, kPinMechanism))
+                                  : env.Null());
+  if (result.pin_error != 0) out.Set("pinError", ErrorCodeName(result.pin_error));
+  return out;
+}
+
+// For the one case where the fd is still ours: Node refused to wrap it.
+Napi::Value CloseSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "fd must be a number");
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (fd < 0) return env.Undefined();
+  if (close(fd) != 0) throw SystemError(env, Status::Fail(errno, "close"));
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitSockets(Napi::Env env, Napi::Object exports) {
+  exports.Set("createSocket", Napi::Function::New(env, CreateSocket, "createSocket"));
+  exports.Set("closeSocket", Napi::Function::New(env, CloseSocket, "closeSocket"));
+  exports.Set("pinMechanism", Napi::String::New(env, kPinMechanism));
+}
+
+}  // namespace routebind
