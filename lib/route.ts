@@ -144,7 +144,7 @@ function toRoute(r: NativeRoute, destination: string): Route {
   if (r.gateway !== undefined) route.gateway = r.gateway;
   if (r.priority !== undefined) route.metric = r.priority;
   if (r.mtu !== undefined) route.mtu = r.mtu;
-  if (r.sourcePrefix !== undefined && r.srcLen > 0) route.from = r.sourcePrefix;
+  if (r.sourcePrefix !== undefined && r.srcLen > 0 && r.sourcePrefix !== '::' && r.sourcePrefix !== '0.0.0.0') route.from = r.sourcePrefix;
   if (r.iifName !== undefined) route.iif = r.iifName;
   if (r.mark !== undefined) route.mark = r.mark;
   if (r.uid !== undefined) route.uid = r.uid;

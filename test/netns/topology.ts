@@ -139,6 +139,8 @@ NFT`;
       for ns in ${host} ${routerA} ${routerB} ${far}; do
         ip netns add $ns
         ip -n $ns link set lo up
+        # No duplicate address detection: addresses are usable at once, link-local ones too.
+        ip netns exec $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
       done
       ip link add ethA netns ${host} type veth peer name down0 netns ${routerA}
       ip link add ethB netns ${host} type veth peer name down0 netns ${routerB}
@@ -154,10 +156,7 @@ NFT`;
       # The multi-homed host: loose rp_filter so replies may come back on either uplink, and ARP
       # from the address of the asking interface so one test's mismatch cannot poison the next.
       ip netns exec ${host} sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 \
-        net.ipv4.conf.all.arp_announce=2 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-      for ns in ${routerA} ${routerB} ${far}; do
-        ip netns exec $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-      done
+        net.ipv4.conf.all.arp_announce=2
 
       ip -n ${host} addr add ${ethA.v4}/24 dev ethA
       ip -n ${host} addr add ${ethA.policyV4}/24 dev ethA
