@@ -90,6 +90,8 @@ export interface NativeSocketSpec {
   reusePort?: boolean;
   bindAddressNoPort?: boolean;
   v6only?: boolean;
+  /** Create without binding: a placeholder that adoptSocket() later replaces. */
+  unbound?: boolean;
 }
 
 export interface NativeSocket {
@@ -119,6 +121,8 @@ export interface NativeBinding {
   parseNetlink(bytes: Uint8Array): NativeParsedMessage[];
   createSocket(spec: NativeSocketSpec): NativeSocket;
   closeSocket(fd: number): void;
+  /** dup3(from, to): the socket behind `from` now also answers at `to`. */
+  adoptSocket(from: number, to: number): void;
   pinMechanism: string;
 }
 

@@ -4,3 +4,5 @@ export type { Route, RouteEntry, RouteQuery, RoutesOptions, Nexthop } from './ro
 export { interfaces } from './interfaces';
 export type { NetworkInterface, InterfaceAddress } from './interfaces';
 export type { SystemError } from './errors';
+export { connect, createConnection, createSocket, createServer, describe } from './sockets';
+export type { ConnectOptions, SocketOptions, BindOptions, ListenOptions, SocketDescription, RoutingOptions } from './sockets';

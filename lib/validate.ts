@@ -22,6 +22,8 @@ export function parseIpLiteral(name: string, value: unknown, allowZone = true): 
   if (family === 0) throw invalidIpAddress(name, value);
   if (zone !== undefined) {
     if (!allowZone || family !== 6 || !isInterfaceName(zone)) throw invalidIpAddress(name, value);
+    // A numeric zone is an interface index: %0 would silently mean "any interface".
+    if (/^\d+$/.test(zone) && !(Number(zone) >= 1 && Number(zone) <= 0x7fffffff)) throw invalidIpAddress(name, value);
   }
   return { address, family: family as 4 | 6, zone };
 }

@@ -240,9 +240,10 @@ bool ParseLinkMessage(const NetlinkMessage& msg, LinkInfo* out) {
     bool ok = true;
     switch (a.type) {
       case IFLA_IFNAME: {
-        // A name is NUL-terminated inside its attribute; never trust the terminator to exist.
+        // A name is NUL-terminated inside its attribute; never trust the terminator to exist, and
+        // treat a missing one as a truncated attribute.
         size_t n = strnlen(reinterpret_cast<const char*>(a.data), a.len);
-        if (n == 0 || n >= 16) { ok = false; break; }
+        if (n == 0 || n >= 16 || n == a.len) { ok = false; break; }
         out->name.assign(reinterpret_cast<const char*>(a.data), n);
         break;
       }

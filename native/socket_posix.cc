@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -52,11 +53,28 @@ int PinToInterface(int fd, const SocketSpec& spec) {
 }
 #endif
 
+// Options Node may already have applied to a placeholder (setNoDelay, setKeepAlive) would be lost
+// with it; carry them over to the socket that replaces it.
+void CopyStreamOptions(int from, int to) {
+  const int options[][2] = {{IPPROTO_TCP, TCP_NODELAY}, {SOL_SOCKET, SO_KEEPALIVE},
+                            {IPPROTO_TCP, TCP_KEEPIDLE}, {IPPROTO_TCP, TCP_KEEPINTVL},
+                            {IPPROTO_TCP, TCP_KEEPCNT}};
+  for (const auto& option : options) {
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (getsockopt(from, option[0], option[1], &value, &len) == 0) {
+      setsockopt(to, option[0], option[1], &value, sizeof value);
+    }
+  }
+}
+
 // Builds the socket step by step; any failure closes the fd before it reports, so no path leaks.
 Status CreateBoundSocket(const SocketSpec& spec, SocketResult* out) {
   int family = spec.version == 6 ? AF_INET6 : AF_INET;
   int type = spec.stream ? SOCK_STREAM : SOCK_DGRAM;
-  int fd = socket(family, type | SOCK_CLOEXEC, 0);
+  // Non-blocking from birth: libuv would set it anyway, and a socket installed over another fd
+  // number keeps the flags of its own open file description, not the old one's.
+  int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Status::Fail(errno, "socket");
   auto fail = [fd](int error, const char* syscall) {
     close(fd);
@@ -113,7 +131,9 @@ Status CreateBoundSocket(const SocketSpec& spec, SocketResult* out) {
     if (spec.address.present()) std::memcpy(&sin->sin_addr, spec.address.bytes, 4);
     len = sizeof *sin;
   }
-  if (bind(fd, reinterpret_cast<struct sockaddr*>(&ss), len) < 0) return fail(errno, "bind");
+  if (spec.bind && bind(fd, reinterpret_cast<struct sockaddr*>(&ss), len) < 0) {
+    return fail(errno, "bind");
+  }
   out->fd = fd;
   return Status::Ok();
 }
@@ -133,7 +153,7 @@ uint32_t UintOption(Napi::Object o, const char* key, uint32_t max, bool* present
 }
 
 // createSocket({ version, type, address?, port?, scopeId?, ifindex?, ifname?, strict?, mark?,
-//                reuseAddress?, reusePort?, bindAddressNoPort?, v6only? })
+//                reuseAddress?, reusePort?, bindAddressNoPort?, v6only?, unbound? })
 //   → { fd, pinned, pinError? }
 Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -177,6 +197,7 @@ Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
   spec.reuse_address = BoolOption(o, "reuseAddress");
   spec.reuse_port = BoolOption(o, "reusePort");
   spec.bind_address_no_port = BoolOption(o, "bindAddressNoPort");
+  spec.bind = !BoolOption(o, "unbound");
   Napi::Value v6only = o.Get("v6only");
   if (!v6only.IsUndefined()) spec.v6only = v6only.ToBoolean().Value() ? 1 : 0;
 
@@ -200,6 +221,24 @@ Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// adoptSocket(from, to): makes fd `to` (a placeholder socket Node already wraps) refer to the
+// socket behind `from`, carrying over the stream options Node may have set on the placeholder.
+// `from` stays open: it belongs to whoever wraps it, who closes it.
+Napi::Value AdoptSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsNumber()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "adoptSocket(from, to) takes two fds");
+  }
+  int from = info[0].As<Napi::Number>().Int32Value();
+  int to = info[1].As<Napi::Number>().Int32Value();
+  if (from < 0 || to < 0 || from == to) {
+    throw TypedError(env, "RangeError", "ERR_OUT_OF_RANGE", "adoptSocket needs two distinct fds");
+  }
+  CopyStreamOptions(to, from);
+  if (dup3(from, to, O_CLOEXEC) < 0) throw SystemError(env, Status::Fail(errno, "dup3"));
+  return env.Undefined();
+}
+
 // For the one case where the fd is still ours: Node refused to wrap it.
 Napi::Value CloseSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -217,6 +256,7 @@ Napi::Value CloseSocket(const Napi::CallbackInfo& info) {
 void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("createSocket", Napi::Function::New(env, CreateSocket, "createSocket"));
   exports.Set("closeSocket", Napi::Function::New(env, CloseSocket, "closeSocket"));
+  exports.Set("adoptSocket", Napi::Function::New(env, AdoptSocket, "adoptSocket"));
   exports.Set("pinMechanism", Napi::String::New(env, kPinMechanism));
 }
 

@@ -25,6 +25,7 @@ struct SocketSpec {
   bool reuse_port = false;
   bool bind_address_no_port = false;  // TCP clients: pick the port at connect(), not at bind()
   int v6only = -1;               // -1 = leave the kernel default
+  bool bind = true;              // false: a placeholder to be replaced by adoptSocket
 };
 
 struct SocketResult {

@@ -1,0 +1,143 @@
+// The weak end-system failure reproduced with plain Node and fixed with routebind, for TCP and
+// UDP over IPv4 and IPv6, in a real two-uplink host whose routers drop spoofed sources.
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { buildTwoUplinkHost, hasNft, namespaceSupport, type Topology } from './topology';
+
+interface Outcome {
+  ok: boolean;
+  seen?: string;
+  timedOut?: boolean;
+  error?: { name: string; code?: string; errno?: number; syscall?: string; message: string; address?: string; interface?: unknown; errors?: string[] };
+  events?: string[];
+  elapsed: number;
+  describe?: { source: string; interface?: string; ifindex?: number; pinned: string | null; destination?: string; pinError?: string };
+  local?: string;
+}
+
+const unsupported = namespaceSupport() ?? (hasNft() ? undefined : 'nftables (`nft`) is needed for the IPv6 anti-spoofing routers');
+const PORT = 7000;
+
+describe.skipIf(unsupported !== undefined)(`strong end-system sockets in namespaces${unsupported ? ` (skipped: ${unsupported})` : ''}`, () => {
+  let t: Topology;
+  const run = (scenarios: object[], uid?: number) => t.node<Outcome[]>(t.host, 'sockets.cjs', scenarios, { uid, timeoutMs: 60_000 });
+  const far = (family: 4 | 6) => (family === 4 ? t.farV4 : t.farV6);
+
+  beforeAll(async () => {
+    t = buildTwoUplinkHost({ policyRules: false });
+    const server = t.spawn(t.far, [process.execPath, 'test/netns/fixtures/far-server.cjs', JSON.stringify({ addresses: [t.farV4, t.farV6], port: PORT })]);
+    const [chunk] = await once(server.stdout!, 'data');
+    expect(String(chunk)).toContain('ready');
+  });
+  afterAll(() => t?.destroy());
+
+  for (const family of [4, 6] as const) {
+    const addr = (uplink: 'ethA' | 'ethB') => (family === 4 ? t[uplink].v4 : t[uplink].v6);
+
+    it(`IPv${family} TCP: plain net.connect from ethB's address is dropped; routebind.connect arrives from it`, () => {
+      const [plain, fixed] = run([
+        { api: 'node', options: { host: far(family), port: PORT, localAddress: addr('ethB') }, timeoutMs: 1500 },
+        { api: 'routebind', options: { host: far(family), port: PORT, localAddress: addr('ethB') } },
+      ]);
+      expect(plain.ok).toBe(false);
+      expect(plain.timedOut).toBe(true); // router A's reverse-path filter ate the SYN
+      expect(fixed, JSON.stringify(fixed.error)).toMatchObject({ ok: true, seen: addr('ethB') });
+      expect(fixed.describe).toMatchObject({ source: addr('ethB'), interface: 'ethB', pinned: 'SO_BINDTODEVICE', destination: far(family) });
+      expect(fixed.events).toEqual(['connect', 'ready', 'end', 'close']);
+    });
+
+    it(`IPv${family} TCP: no options → ethA's address; interface ethB → ethB's address`, () => {
+      const [plain, viaB, byIndex] = run([
+        { api: 'routebind', options: { host: far(family), port: PORT } },
+        { api: 'routebind', options: { host: far(family), port: PORT, interface: 'ethB' } },
+        { api: 'routebind', options: { host: far(family), port: PORT, interface: 'ethA', pin: false } },
+      ]);
+      expect(plain).toMatchObject({ ok: true, seen: addr('ethA'), describe: { interface: 'ethA', pinned: 'SO_BINDTODEVICE' } });
+      expect(viaB).toMatchObject({ ok: true, seen: addr('ethB'), describe: { interface: 'ethB', source: addr('ethB') } });
+      expect(byIndex).toMatchObject({ ok: true, seen: addr('ethA'), describe: { pinned: null } });
+    });
+
+    it(`IPv${family} UDP: plain dgram bound to ethB's address gets no answer; routebind's does`, () => {
+      const type = family === 4 ? 'udp4' : 'udp6';
+      const [plain, bound, connected, viaInterface] = run([
+        { kind: 'udp', api: 'node', socketOptions: { type }, bind: { address: addr('ethB') }, host: far(family), port: PORT, timeoutMs: 1500 },
+        { kind: 'udp', api: 'routebind', socketOptions: { type }, bind: { address: addr('ethB') }, host: far(family), port: PORT },
+        { kind: 'udp', api: 'routebind', socketOptions: { type }, connect: true, host: far(family), port: PORT },
+        { kind: 'udp', api: 'routebind', socketOptions: { type, interface: 'ethB' }, connect: true, host: far(family), port: PORT },
+      ]);
+      expect(plain).toMatchObject({ ok: false, timedOut: true });
+      expect(bound).toMatchObject({ ok: true, seen: addr('ethB'), describe: { interface: 'ethB', pinned: 'SO_BINDTODEVICE' } });
+      expect(connected).toMatchObject({ ok: true, seen: addr('ethA'), local: addr('ethA') });
+      expect(viaInterface).toMatchObject({ ok: true, seen: addr('ethB'), describe: { interface: 'ethB' } });
+    });
+  }
+
+  it('fails at once with the contract\'s errors instead of timing out', () => {
+    const results = run([
+      { api: 'routebind', options: { host: t.farV4, port: PORT, localAddress: '198.18.9.9' } },
+      { api: 'routebind', options: { host: t.farV4, port: PORT, interface: 'nosuch0' } },
+      { api: 'routebind', options: { host: t.farV4, port: PORT, interface: 'lo' } },
+      { api: 'routebind', options: { host: t.farV4, port: PORT, interface: 'ethA', localAddress: t.ethB.v4 } },
+      { api: 'routebind', options: { host: '198.19.66.1', port: PORT } },
+      { api: 'routebind', options: { host: t.farV6, port: PORT, localAddress: t.ethB.v4 } },
+      { kind: 'udp', api: 'routebind', socketOptions: { type: 'udp4' }, bind: { address: '198.18.9.9', port: 0 }, host: t.farV4, port: PORT },
+      { kind: 'udp', api: 'routebind', socketOptions: { type: 'udp4', interface: 'nosuch0' }, connect: true, host: t.farV4, port: PORT },
+    ]);
+    const codes = results.map((r) => r.error?.code);
+    expect(codes).toEqual(['EADDRNOTAVAIL', 'ENODEV', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTUNREACH', 'EINVAL', 'EADDRNOTAVAIL', 'ENODEV']);
+    for (const r of results) {
+      expect(r.ok).toBe(false);
+      expect(r.elapsed).toBeLessThan(100);
+      expect(r.error?.errno).toBeLessThan(0);
+      expect(typeof r.error?.syscall).toBe('string');
+    }
+    expect(results[2].error?.message).toContain('lo');
+    expect(results[3].error?.message).toMatch(/ethB.*ethA|ethA.*ethB/);
+    expect(results[0].events).toEqual(['error', 'close']);
+  });
+
+  it('names the interface and the address when no route leaves through the address\'s interface', () => {
+    t.exec(t.host, ['ip', 'route', 'del', 'default', 'via', t.ethB.gateway4, 'dev', 'ethB']);
+    t.exec(t.host, ['ip', '-6', 'route', 'del', 'default', 'via', t.ethB.gateway6, 'dev', 'ethB']);
+    try {
+      const [v4, v6] = run([
+        { api: 'routebind', options: { host: t.farV4, port: PORT, localAddress: t.ethB.v4 } },
+        { api: 'routebind', options: { host: t.farV6, port: PORT, localAddress: t.ethB.v6 } },
+      ]);
+      for (const [r, address] of [[v4, t.ethB.v4], [v6, t.ethB.v6]] as const) {
+        expect(r.error).toMatchObject({ code: 'ENETUNREACH', interface: 'ethB', address });
+        expect(r.error?.message).toContain('ethB');
+        expect(r.error?.message).toContain(address);
+        expect(r.elapsed).toBeLessThan(100);
+      }
+    } finally {
+      t.exec(t.host, ['ip', 'route', 'add', 'default', 'via', t.ethB.gateway4, 'dev', 'ethB', 'metric', '200']);
+      t.exec(t.host, ['ip', '-6', 'route', 'add', 'default', 'via', t.ethB.gateway6, 'dev', 'ethB', 'metric', '200']);
+    }
+  });
+
+  it('happy eyeballs: an unreachable IPv6 address and a reachable IPv4 one connect over IPv4, events as Node\'s', () => {
+    const lookupTable = { 'far.test': [['fd00:66::1', 6], [t.farV4, 4]] };
+    const [node, routed, pinned] = run([
+      { api: 'node', options: { host: 'far.test', port: PORT }, lookupTable },
+      { api: 'routebind', options: { host: 'far.test', port: PORT }, lookupTable },
+      { api: 'routebind', options: { host: 'far.test', port: PORT, interface: 'ethB' }, lookupTable: { 'far.test': [[t.farV6, 6], [t.farV4, 4]] } },
+    ]);
+    expect(node).toMatchObject({ ok: true, seen: t.ethA.v4 });
+    expect(routed).toMatchObject({ ok: true, seen: t.ethA.v4, describe: { interface: 'ethA', destination: t.farV4 } });
+    expect(routed.events).toEqual(node.events);
+    expect(pinned).toMatchObject({ ok: true, seen: t.ethB.v6, describe: { interface: 'ethB' } });
+  });
+
+  it('a hostname connect carries writes made before it connected', () => {
+    const [r] = run([{ api: 'routebind', options: { host: 'far.test', port: PORT, interface: 'ethB' }, lookupTable: { 'far.test': [[t.farV4, 4]] }, write: 'early' }]);
+    expect(r).toMatchObject({ ok: true, seen: t.ethB.v4 });
+    expect(r.events).toEqual(['lookup', 'connect', 'ready', 'end', 'close']);
+  });
+
+  it('pins without privileges: the same connection as uid 65534', () => {
+    const [r] = run([{ api: 'routebind', options: { host: t.farV4, port: PORT, localAddress: t.ethB.v4 } }], 65534);
+    expect(r).toMatchObject({ ok: true, seen: t.ethB.v4, describe: { pinned: 'SO_BINDTODEVICE' } });
+  });
+});
