@@ -1,12 +1,6 @@
 // Builds real multi-homed test hosts out of network namespaces and veth pairs, and tears them
 // down again even when a test fails. Every name carries a per-run suffix so runs never collide.
-//
-//            ethA 198.18.1.2 / fd00:a::2          198.18.3.0/24
-//   host ─── veth ─── routerA (rp_filter=1, nft) ─── far (198.19.0.1 / fd00:99::1 on lo)
-//        └── veth ─── routerB (rp_filter=1, nft) ───┘
-//            ethB 198.18.2.2 / fd00:b::2          198.18.4.0/24
-//
-// The host's default route goes via A (metric 100) and a worse one via B (metric 200).
+// The topology itself (addresses, routes, filters) is two-uplinks.sh, shared with `npm run demo`.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -64,10 +58,7 @@ process.once('exit', () => {
   for (const t of trackedTopologies) t.destroy();
 });
 
-function sh(script: string): void {
-  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`topology script failed (${r.status}): ${r.stderr}\n${script}`);
-}
+const SCRIPT = path.join(__dirname, 'two-uplinks.sh');
 
 export function buildTwoUplinkHost(options: { policyRules?: boolean; spoofFilter6?: boolean } = {}): Topology {
   const policyRules = options.policyRules ?? true;
@@ -113,120 +104,17 @@ export function buildTwoUplinkHost(options: { policyRules?: boolean; spoofFilter
       destroyed = true;
       trackedTopologies.delete(topology);
       for (const child of children) child.kill('SIGKILL');
-      // Processes left inside a namespace would keep it alive: kill them before deleting it.
-      for (const ns of [host, routerA, routerB, far]) {
-        spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean).forEach((pid) => {
-          try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
-        });
-        spawnSync('ip', ['netns', 'del', ns]);
-      }
+      spawnSync('bash', [SCRIPT, 'down'], { env: { ...process.env, HOST: host, ROUTER_A: routerA, ROUTER_B: routerB, FAR: far } });
     },
   };
   trackedTopologies.add(topology);
 
-  const nftRouter = (ns: string) => `
-    ip netns exec ${ns} nft -f - <<'NFT'
-table inet antispoof {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    meta nfproto ipv6 fib saddr . iif oif missing drop
-  }
-}
-NFT`;
-
   try {
-    sh(`
-      for ns in ${host} ${routerA} ${routerB} ${far}; do
-        ip netns add $ns
-        ip -n $ns link set lo up
-        # No duplicate address detection: addresses are usable at once, link-local ones too.
-        ip netns exec $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-      done
-      ip link add ethA netns ${host} type veth peer name down0 netns ${routerA}
-      ip link add ethB netns ${host} type veth peer name down0 netns ${routerB}
-      ip link add up0 netns ${routerA} type veth peer name fromA netns ${far}
-      ip link add up0 netns ${routerB} type veth peer name fromB netns ${far}
-
-      # Routers forward, and drop what a strong end system would never send (reverse-path filter).
-      for r in ${routerA} ${routerB}; do
-        ip netns exec $r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-          net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
-        ip netns exec $r sysctl -qw net.ipv4.conf.down0.rp_filter=1 net.ipv4.conf.up0.rp_filter=1
-      done
-      # The multi-homed host: loose rp_filter so replies may come back on either uplink, and ARP
-      # from the address of the asking interface so one test's mismatch cannot poison the next.
-      ip netns exec ${host} sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 \
-        net.ipv4.conf.all.arp_announce=2
-
-      ip -n ${host} addr add ${ethA.v4}/24 dev ethA
-      ip -n ${host} addr add ${ethA.policyV4}/24 dev ethA
-      ip -n ${host} addr add ${ethA.v6}/64 dev ethA nodad
-      ip -n ${host} addr add ${ethA.policyV6}/64 dev ethA nodad preferred_lft 0
-      ip -n ${host} addr add ${ethB.v4}/24 dev ethB
-      ip -n ${host} addr add ${ethB.policyV4}/24 dev ethB
-      ip -n ${host} addr add ${ethB.v6}/64 dev ethB nodad
-      ip -n ${host} addr add ${ethB.policyV6}/64 dev ethB nodad preferred_lft 0
-      ip -n ${routerA} addr add ${ethA.gateway4}/24 dev down0
-      ip -n ${routerA} addr add ${ethA.gateway6}/64 dev down0 nodad
-      ip -n ${routerB} addr add ${ethB.gateway4}/24 dev down0
-      ip -n ${routerB} addr add ${ethB.gateway6}/64 dev down0 nodad
-      ip -n ${routerA} addr add 198.18.3.1/24 dev up0
-      ip -n ${routerA} addr add fd00:3::1/64 dev up0 nodad
-      ip -n ${routerB} addr add 198.18.4.1/24 dev up0
-      ip -n ${routerB} addr add fd00:4::1/64 dev up0 nodad
-      ip -n ${far} addr add 198.18.3.2/24 dev fromA
-      ip -n ${far} addr add fd00:3::2/64 dev fromA nodad
-      ip -n ${far} addr add 198.18.4.2/24 dev fromB
-      ip -n ${far} addr add fd00:4::2/64 dev fromB nodad
-      ip -n ${far} addr add 198.19.0.1/32 dev lo
-      ip -n ${far} addr add fd00:99::1/128 dev lo
-
-      for ns in ${host} ${routerA} ${routerB} ${far}; do
-        for dev in $(ip -n $ns -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -v '^lo$'); do
-          ip -n $ns link set $dev up
-        done
-      done
-
-      # Host: a default route via A and a worse one via B, both families.
-      ip -n ${host} route add default via ${ethA.gateway4} dev ethA metric 100
-      ip -n ${host} route add default via ${ethB.gateway4} dev ethB metric 200
-      ip -n ${host} -6 route add default via ${ethA.gateway6} dev ethA metric 100
-      ip -n ${host} -6 route add default via ${ethB.gateway6} dev ethB metric 200
-      # Routers know the far server and the far server answers each subnet through its router.
-      ip -n ${routerA} route add 198.19.0.1/32 via 198.18.3.2
-      ip -n ${routerA} -6 route add fd00:99::1/128 via fd00:3::2
-      ip -n ${routerB} route add 198.19.0.1/32 via 198.18.4.2
-      ip -n ${routerB} -6 route add fd00:99::1/128 via fd00:4::2
-      ip -n ${far} route add 198.18.1.0/24 via 198.18.3.1
-      ip -n ${far} -6 route add fd00:a::/64 via fd00:3::1
-      ip -n ${far} route add 198.18.2.0/24 via 198.18.4.1
-      ip -n ${far} -6 route add fd00:b::/64 via fd00:4::1
-
-      # Routes that answer with an error instead of an interface.
-      ip -n ${host} route add unreachable 198.19.66.0/24
-      ip -n ${host} route add blackhole 198.19.67.0/24
-      ip -n ${host} route add prohibit 198.19.68.0/24
-      ip -n ${host} -6 route add unreachable fd00:66::/64
-      ip -n ${host} -6 route add blackhole fd00:67::/64
-      ip -n ${host} -6 route add prohibit fd00:68::/64
-      ${spoofFilter6 ? nftRouter(routerA) : ''}
-      ${spoofFilter6 ? nftRouter(routerB) : ''}
-      ${policyRules ? `
-      # Policy: table 100 leaves through B; chosen by source, mark, uid, tos and port.
-      ip -n ${host} route add default via ${ethB.gateway4} dev ethB table 100
-      ip -n ${host} -6 route add default via ${ethB.gateway6} dev ethB metric 100 table 100
-      ip -n ${host} rule add from ${ethA.policyV4} lookup 100 pref 1000
-      ip -n ${host} rule add fwmark 0x42 lookup 100 pref 1001
-      ip -n ${host} rule add uidrange 4242-4242 lookup 100 pref 1002
-      ip -n ${host} rule add tos 0x10 lookup 100 pref 1003
-      ip -n ${host} rule add ipproto udp dport 5353 lookup 100 pref 1004
-      ip -n ${host} rule add ipproto tcp sport 4000 lookup 100 pref 1005
-      ip -n ${host} -6 rule add from ${ethA.policyV6} lookup 100 pref 1000
-      ip -n ${host} -6 rule add fwmark 0x42 lookup 100 pref 1001
-      ip -n ${host} -6 rule add uidrange 4242-4242 lookup 100 pref 1002
-      ip -n ${host} -6 rule add ipproto udp dport 5353 lookup 100 pref 1004
-      ` : ''}
-    `);
+    const r = spawnSync('bash', [SCRIPT, 'up'], {
+      encoding: 'utf8',
+      env: { ...process.env, HOST: host, ROUTER_A: routerA, ROUTER_B: routerB, FAR: far, POLICY: policyRules ? '1' : '0', SPOOF6: spoofFilter6 ? '1' : '0' },
+    });
+    if (r.status !== 0) throw new Error(`two-uplinks.sh up failed (${r.status}): ${r.stderr}`);
   } catch (error) {
     topology.destroy();
     throw error;
