@@ -140,4 +140,62 @@ describe.skipIf(unsupported !== undefined)(`strong end-system sockets in namespa
     const [r] = run([{ api: 'routebind', options: { host: t.farV4, port: PORT, localAddress: t.ethB.v4 } }], 65534);
     expect(r).toMatchObject({ ok: true, seen: t.ethB.v4, describe: { pinned: 'SO_BINDTODEVICE' } });
   });
+
+  it('a server and a UDP socket pinned to ethB receive nothing sent to them through ethA', async () => {
+    const server = t.spawn(t.host, [process.execPath, 'test/netns/fixtures/pinned-server.cjs', JSON.stringify({ interface: 'ethB', tcpPort: 7100, udpPort: 7101 })]);
+    const lines: Array<Record<string, any>> = [];
+    let buffered = '';
+    server.stdout!.on('data', (chunk) => {
+      buffered += chunk;
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      for (const part of parts) lines.push(JSON.parse(part));
+    });
+    while (!lines.some((l) => l.ready)) await once(server.stdout!, 'data');
+    expect(lines[0]).toMatchObject({ tcp: { interface: 'ethB', pinned: 'SO_BINDTODEVICE' }, udp: { interface: 'ethB', pinned: 'SO_BINDTODEVICE' } });
+    const results = t.node<Outcome[]>(t.far, 'sockets.cjs', [
+      { api: 'node', options: { host: t.ethA.v4, port: 7100 }, timeoutMs: 1000 },
+      { api: 'node', options: { host: t.ethA.v6, port: 7100 }, timeoutMs: 1000 },
+      { kind: 'udp', api: 'node', socketOptions: { type: 'udp4' }, host: t.ethA.v4, port: 7101, timeoutMs: 1000 },
+      { kind: 'udp', api: 'node', socketOptions: { type: 'udp6' }, host: t.ethA.v6, port: 7101, timeoutMs: 1000 },
+      { api: 'node', options: { host: t.ethB.v4, port: 7100 } },
+      { api: 'node', options: { host: t.ethB.v6, port: 7100 } },
+      { kind: 'udp', api: 'node', socketOptions: { type: 'udp4' }, host: t.ethB.v4, port: 7101 },
+      { kind: 'udp', api: 'node', socketOptions: { type: 'udp6' }, host: t.ethB.v6, port: 7101 },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let the server's log lines arrive
+    for (const r of results.slice(0, 4)) expect(r.ok, JSON.stringify(r)).toBe(false);
+    expect(results[4]).toMatchObject({ ok: true, seen: `::ffff:${t.ethB.v4}` });
+    expect(results[5]).toMatchObject({ ok: true, seen: t.ethB.v6 });
+    expect(results[6].ok).toBe(true);
+    expect(results[7].ok).toBe(true);
+    const received = lines.filter((l) => l.kind);
+    expect(received.map((l) => `${l.kind} ${l.to ?? ''}`.trim()).sort()).toEqual([`tcp ::ffff:${t.ethB.v4}`, `tcp ${t.ethB.v6}`, 'udp', 'udp']);
+    server.kill();
+  });
+
+  it('routes and connects an IPv6 link-local destination through its zone', async () => {
+    const linkLocal = (ns: string, dev: string): string =>
+      JSON.parse(t.exec(ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', dev, 'scope', 'link']))[0].addr_info.find((a: { local?: string }) => a.local).local;
+    const routerLinkLocal = linkLocal(t.routerB, 'down0');
+    const hostLinkLocal = linkLocal(t.host, 'ethB');
+    const server = t.spawn(t.routerB, [process.execPath, 'test/netns/fixtures/far-server.cjs', JSON.stringify({ addresses: [`${routerLinkLocal}%down0`], port: 7200 })]);
+    await once(server.stdout!, 'data');
+    const [r] = run([{ api: 'routebind', options: { host: `${routerLinkLocal}%ethB`, port: 7200 } }]);
+    expect(r).toMatchObject({ ok: true, describe: { interface: 'ethB', pinned: 'SO_BINDTODEVICE' } });
+    expect(r.seen?.split('%')[0]).toBe(hostLinkLocal);
+    server.kill();
+  });
+
+  it('1,000 failing connects of every kind leave the fd count unchanged', () => {
+    const r = t.node<{ before: number; after: number; codes: Record<string, Record<string, number>> }>(t.host, 'fd-churn.cjs', { far: t.farV4, refusedPort: 1, rounds: 1000 }, { timeoutMs: 60_000 });
+    expect(r.codes).toEqual({
+      'refused': { ECONNREFUSED: 200 },
+      'unavailable': { EADDRNOTAVAIL: 200 },
+      'no-route': { EHOSTUNREACH: 200 },
+      'refused-by-name': { ECONNREFUSED: 200 },
+      'destroyed-mid-lookup': { none: 200 },
+    });
+    expect(r.after).toBe(r.before);
+  });
 });
