@@ -15,6 +15,11 @@ export interface NativeRouteQuery {
   destinationPort?: number;
 }
 
+/** Slot order of routeScratch (native/addon.cc RouteSlot). */
+export const enum RouteSlot {
+  Version, Type, Protocol, Scope, Table, Flags, Tos, DstLen, SrcLen, Oif, Iif, Priority, Mtu, Mark, Uid, Pref, Expires,
+}
+
 export interface NativeNexthop {
   gateway?: string;
   ifindex: number;
@@ -112,7 +117,17 @@ export interface NativeParsedMessage {
 }
 
 export interface NativeBinding {
-  routeGet(query: NativeRouteQuery): NativeRoute;
+  /**
+   * One lookup. Numbers land in `routeScratch` (see RouteSlot), strings come back as
+   * [gateway, preferredSource, sourcePrefix, oifName, iifName].
+   */
+  routeGet(
+    destination: string, from: string | undefined, oif: string | number | undefined, iif: string | number | undefined,
+    mark: number | undefined, uid: number | undefined, tos: number | undefined, ipProto: number | undefined,
+    sourcePort: number | undefined, destinationPort: number | undefined,
+  ): [string?, string?, string?, string?, string?];
+  /** Float64 slots written by routeGet, in RouteSlot order. */
+  routeScratch: ArrayBuffer;
   dumpRoutes(version: 0 | 4 | 6): NativeRoute[];
   dumpLinks(): NativeLink[];
   dumpAddresses(version: 0 | 4 | 6): NativeAddress[];

@@ -1,5 +1,5 @@
 // Route lookup: what `ip route get` and `ip route show table all` answer, through the addon.
-import { native, type NativeRoute, type NativeRouteQuery } from './binding';
+import { native, RouteSlot, type NativeRoute, type NativeRouteQuery } from './binding';
 import { invalidArgValue, isSystemError, systemError } from './errors';
 import { protocolName, routeFlagNames, routeTypeName, scopeName, TABLES, type RouteType, type Scope } from './names';
 import {
@@ -128,26 +128,34 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
   return query;
 }
 
-function toRoute(r: NativeRoute, destination: string): Route {
+const scratch = new Float64Array(native.routeScratch);
+
+function isUnspecified(address: string): boolean {
+  return address === '::' || address === '0.0.0.0';
+}
+
+/** Builds the answer from the addon's scratch slots (see RouteSlot) and its five strings. */
+function readRoute(strings: [string?, string?, string?, string?, string?], destination: string): Route {
+  const [gateway, source, from, oifName, iifName] = strings;
   const route: Route = {
     destination,
-    family: r.version,
-    type: routeTypeName(r.type),
-    table: r.table,
-    protocol: protocolName(r.protocol),
-    scope: scopeName(r.scope),
-    flags: routeFlagNames(r.flags),
+    family: scratch[RouteSlot.Version] as 4 | 6,
+    type: routeTypeName(scratch[RouteSlot.Type]),
+    table: scratch[RouteSlot.Table],
+    protocol: protocolName(scratch[RouteSlot.Protocol]),
+    scope: scopeName(scratch[RouteSlot.Scope]),
+    flags: routeFlagNames(scratch[RouteSlot.Flags]),
   };
-  if (r.oifName !== undefined) route.interface = r.oifName;
-  if (r.oif !== undefined) route.ifindex = r.oif;
-  if (r.preferredSource !== undefined) route.source = r.preferredSource;
-  if (r.gateway !== undefined) route.gateway = r.gateway;
-  if (r.priority !== undefined) route.metric = r.priority;
-  if (r.mtu !== undefined) route.mtu = r.mtu;
-  if (r.sourcePrefix !== undefined && r.srcLen > 0 && r.sourcePrefix !== '::' && r.sourcePrefix !== '0.0.0.0') route.from = r.sourcePrefix;
-  if (r.iifName !== undefined) route.iif = r.iifName;
-  if (r.mark !== undefined) route.mark = r.mark;
-  if (r.uid !== undefined) route.uid = r.uid;
+  if (oifName !== undefined) route.interface = oifName;
+  if (scratch[RouteSlot.Oif] !== 0) route.ifindex = scratch[RouteSlot.Oif];
+  if (source !== undefined) route.source = source;
+  if (gateway !== undefined) route.gateway = gateway;
+  if (scratch[RouteSlot.Priority] >= 0) route.metric = scratch[RouteSlot.Priority];
+  if (scratch[RouteSlot.Mtu] !== 0) route.mtu = scratch[RouteSlot.Mtu];
+  if (from !== undefined && scratch[RouteSlot.SrcLen] > 0 && !isUnspecified(from)) route.from = from;
+  if (iifName !== undefined) route.iif = iifName;
+  if (scratch[RouteSlot.Mark] >= 0) route.mark = scratch[RouteSlot.Mark];
+  if (scratch[RouteSlot.Uid] >= 0) route.uid = scratch[RouteSlot.Uid];
   return route;
 }
 
@@ -157,31 +165,31 @@ function toRoute(r: NativeRoute, destination: string): Route {
  * netlink round trip.
  */
 export function routeTo(destination: string, options?: RouteQuery): Route {
-  const query = toNativeQuery(destination, options);
-  let answer: NativeRoute;
+  const q = toNativeQuery(destination, options);
+  let strings: [string?, string?, string?, string?, string?];
   try {
-    answer = native.routeGet(query);
+    strings = native.routeGet(q.destination, q.from, q.oif, q.iif, q.mark, q.uid, q.tos, q.ipProto, q.sourcePort, q.destinationPort);
   } catch (error) {
     if (isSystemError(error)) {
-      error.destination = query.destination;
-      if (query.oif !== undefined) error.interface = query.oif;
-      error.message = `routeTo ${error.code} ${query.destination}` + (query.oif !== undefined ? ` via ${query.oif}` : '') +
+      error.destination = q.destination;
+      if (q.oif !== undefined) error.interface = q.oif;
+      error.message = `routeTo ${error.code} ${q.destination}` + (q.oif !== undefined ? ` via ${q.oif}` : '') +
         (error.syscall === 'RTM_GETROUTE' ? '' : ` (${error.syscall})`);
     }
     throw error;
   }
-  if (query.oif !== undefined) {
-    const wanted = typeof query.oif === 'number' ? answer.oif : answer.oifName;
+  if (q.oif !== undefined) {
+    const answered = typeof q.oif === 'number' ? scratch[RouteSlot.Oif] : strings[3];
     // The kernel's two ways of saying "no route leaves there": an invented on-link answer from
     // no table at all (IPv4), or an answer through some other interface (IPv6 with a source).
-    if (answer.table === 0 || wanted !== query.oif) {
-      throw systemError('ENETUNREACH', 'RTM_GETROUTE', `${query.destination}: no route leaves through ${query.oif}`, {
-        destination: query.destination,
-        interface: query.oif,
+    if (scratch[RouteSlot.Table] === 0 || answered !== q.oif) {
+      throw systemError('ENETUNREACH', 'RTM_GETROUTE', `${q.destination}: no route leaves through ${q.oif}`, {
+        destination: q.destination,
+        interface: q.oif,
       });
     }
   }
-  return toRoute(answer, query.destination);
+  return readRoute(strings, q.destination);
 }
 
 function toEntry(r: NativeRoute): RouteEntry {

@@ -62,8 +62,18 @@ class AddonState {
 
   void ForgetLinks() { names_.clear(); }
 
+  double* route_scratch() { return route_scratch_; }
+  Napi::ArrayBuffer CreateRouteScratch(Napi::Env env, size_t slots) {
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, slots * sizeof(double));
+    route_scratch_ = static_cast<double*>(buffer.Data());
+    scratch_ref_ = Napi::Persistent(buffer);
+    return buffer;
+  }
+
  private:
   std::unique_ptr<RouteBackend> backend_;
+  double* route_scratch_ = nullptr;
+  Napi::Reference<Napi::ArrayBuffer> scratch_ref_;
   std::unordered_map<uint32_t, std::string> names_;
 };
 
@@ -161,93 +171,125 @@ Napi::Object AddressObject(Napi::Env env, const AddressInfo& a) {
 
 // Argument readers. lib/ validates first and throws the user-facing errors; these are the last
 // line, so a caller who reaches the binding directly still gets a typed error, never a crash.
-std::string RequireString(Napi::Object o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsString()) {
-    throw TypedError(o.Env(), "TypeError", "ERR_INVALID_ARG_TYPE",
-                     std::string("The \"") + key + "\" property must be of type string");
-  }
-  return v.As<Napi::String>().Utf8Value();
-}
-
-bool OptionalUint(Napi::Object o, const char* key, uint32_t max, uint32_t* out) {
-  Napi::Value v = o.Get(key);
+bool OptionalUint(Napi::Value v, const char* name, uint32_t max, uint32_t* out) {
   if (v.IsUndefined()) return false;
   double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
   if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint32_t>(d))) {
-    throw TypedError(o.Env(), "RangeError", "ERR_OUT_OF_RANGE",
-                     std::string("The \"") + key + "\" property is out of range");
+    throw TypedError(v.Env(), "RangeError", "ERR_OUT_OF_RANGE",
+                     std::string("The \"") + name + "\" argument is out of range");
   }
   *out = static_cast<uint32_t>(d);
   return true;
 }
 
-IpAddress RequireAddress(Napi::Object o, const char* key) {
+IpAddress RequireAddress(Napi::Value v, const char* name) {
   IpAddress address;
-  if (!ParseIpAddress(RequireString(o, key), &address)) {
-    throw TypedError(o.Env(), "TypeError", "ERR_INVALID_IP_ADDRESS",
-                     std::string("The \"") + key + "\" property is not an IP address");
+  if (!v.IsString()) {
+    throw TypedError(v.Env(), "TypeError", "ERR_INVALID_ARG_TYPE",
+                     std::string("The \"") + name + "\" argument must be of type string");
+  }
+  if (!ParseIpAddress(v.As<Napi::String>().Utf8Value(), &address)) {
+    throw TypedError(v.Env(), "TypeError", "ERR_INVALID_IP_ADDRESS",
+                     std::string("The \"") + name + "\" argument is not an IP address");
   }
   return address;
 }
 
 // An interface given by index is used as is; by name it goes through the cache.
-uint32_t InterfaceArg(AddonState* state, Napi::Object o, const char* key) {
-  Napi::Value v = o.Get(key);
+uint32_t InterfaceArg(AddonState* state, Napi::Value v, const char* name) {
   if (v.IsUndefined()) return 0;
   if (v.IsString()) {
-    std::string name = v.As<Napi::String>().Utf8Value();
-    if (name.empty() || name.size() >= 16 || name.find('\0') != std::string::npos) {
-      throw TypedError(o.Env(), "TypeError", "ERR_INVALID_ARG_VALUE",
-                       std::string("The \"") + key + "\" property is not an interface name");
+    std::string text = v.As<Napi::String>().Utf8Value();
+    if (text.empty() || text.size() >= 16 || text.find('\0') != std::string::npos) {
+      throw TypedError(v.Env(), "TypeError", "ERR_INVALID_ARG_VALUE",
+                       std::string("The \"") + name + "\" argument is not an interface name");
     }
     uint32_t index = 0;
-    Status s = state->LinkIndex(name, &index);
-    if (!s.ok()) throw SystemError(o.Env(), s, name);
+    Status s = state->LinkIndex(text, &index);
+    if (!s.ok()) throw SystemError(v.Env(), s, text);
     return index;
   }
   uint32_t index = 0;
-  OptionalUint(o, key, 0x7fffffff, &index);
+  OptionalUint(v, name, 0x7fffffff, &index);
   return index;
 }
 
+// The numbers of a lookup's answer go into a Float64Array shared with JS, the strings into a
+// five-slot array: setting a dozen named properties from C++ costs more than the netlink round
+// trip itself, and lib/route.ts builds the object with one literal instead.
+enum RouteSlot {
+  kVersion, kType, kProtocol, kScope, kTable, kFlags, kTos, kDstLen, kSrcLen, kOif, kIif,
+  kPriority, kMtu, kMark, kUid, kPref, kExpires, kRouteSlots
+};
+
+// routeGet(destination, from, oif, iif, mark, uid, tos, ipProto, sourcePort, destinationPort)
+//   → [gateway, preferredSource, sourcePrefix, oifName, iifName], numbers in routeScratch.
 Napi::Value RouteGet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "query must be an object");
-  }
-  Napi::Object q = info[0].As<Napi::Object>();
   AddonState* state = State(env);
 
   RouteQuery query;
-  query.destination = RequireAddress(q, "destination");
-  if (!q.Get("from").IsUndefined()) query.from = RequireAddress(q, "from");
+  query.destination = RequireAddress(info[0], "destination");
+  if (!info[1].IsUndefined()) query.from = RequireAddress(info[1], "from");
   if (query.from.present() && query.from.version != query.destination.version) {
     throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE",
                      "\"from\" and the destination are of different IP versions");
   }
-  query.has_mark = OptionalUint(q, "mark", 0xffffffffu, &query.mark);
-  query.has_uid = OptionalUint(q, "uid", 0xfffffffeu, &query.uid);
+  query.has_mark = OptionalUint(info[4], "mark", 0xffffffffu, &query.mark);
+  query.has_uid = OptionalUint(info[5], "uid", 0xfffffffeu, &query.uid);
   uint32_t value = 0;
-  if (OptionalUint(q, "tos", 0xff, &value)) query.tos = static_cast<uint8_t>(value);
-  if (OptionalUint(q, "ipProto", 0xff, &value)) query.ip_proto = static_cast<uint8_t>(value);
-  if (OptionalUint(q, "sourcePort", 0xffff, &value)) query.source_port = static_cast<uint16_t>(value);
-  if (OptionalUint(q, "destinationPort", 0xffff, &value)) {
+  if (OptionalUint(info[6], "tos", 0xff, &value)) query.tos = static_cast<uint8_t>(value);
+  if (OptionalUint(info[7], "ipProto", 0xff, &value)) query.ip_proto = static_cast<uint8_t>(value);
+  if (OptionalUint(info[8], "sourcePort", 0xffff, &value)) {
+    query.source_port = static_cast<uint16_t>(value);
+  }
+  if (OptionalUint(info[9], "destinationPort", 0xffff, &value)) {
     query.destination_port = static_cast<uint16_t>(value);
   }
 
   RouteInfo route;
   Status s;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    query.oif = InterfaceArg(state, q, "oif");
-    query.iif = InterfaceArg(state, q, "iif");
+    query.oif = InterfaceArg(state, info[2], "oif");
+    query.iif = InterfaceArg(state, info[3], "iif");
     s = state->backend()->RouteGet(query, &route);
     // A cached name may point at a link that has since gone (and come back with a new index).
     if (s.error != ENODEV || attempt == 1) break;
     state->ForgetLinks();
   }
   if (!s.ok()) throw SystemError(env, s);
-  return RouteObject(env, state, route);
+
+  double* n = state->route_scratch();
+  n[kVersion] = route.version;
+  n[kType] = route.type;
+  n[kProtocol] = route.protocol;
+  n[kScope] = route.scope;
+  n[kTable] = route.table;
+  n[kFlags] = route.flags;
+  n[kTos] = route.tos;
+  n[kDstLen] = route.dst_len;
+  n[kSrcLen] = route.src_len;
+  n[kOif] = route.oif;
+  n[kIif] = route.iif;
+  n[kPriority] = route.has_priority ? route.priority : -1;
+  n[kMtu] = route.mtu;
+  n[kMark] = route.has_mark ? route.mark : -1;
+  n[kUid] = route.has_uid ? route.uid : -1;
+  n[kPref] = route.pref;
+  n[kExpires] = route.expires;
+
+  Napi::Array strings = Napi::Array::New(env, 5);
+  auto set = [&](uint32_t i, const IpAddress& a) {
+    if (a.present()) strings.Set(i, Napi::String::New(env, FormatIpAddress(a)));
+  };
+  set(0, route.gateway);
+  set(1, route.preferred_source);
+  set(2, route.source_prefix);
+  const std::string* name = route.oif ? state->LinkName(route.oif) : nullptr;
+  if (name != nullptr) strings.Set(3u, Napi::String::New(env, *name));
+  name = route.iif ? state->LinkName(route.iif) : nullptr;
+  if (name != nullptr) strings.Set(4u, Napi::String::New(env, *name));
+  return strings;
 }
 
 uint8_t VersionArg(const Napi::CallbackInfo& info) {
@@ -301,20 +343,16 @@ Napi::Value DumpAddresses(const Napi::CallbackInfo& info) {
 
 Napi::Value LinkIndex(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object wrapper = Napi::Object::New(env);
-  wrapper.Set("interface", info[0]);
   if (!info[0].IsString()) {
     throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "name must be a string");
   }
-  return Napi::Number::New(env, InterfaceArg(State(env), wrapper, "interface"));
+  return Napi::Number::New(env, InterfaceArg(State(env), info[0], "name"));
 }
 
 Napi::Value LinkName(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t index = 0;
-  Napi::Object wrapper = Napi::Object::New(env);
-  wrapper.Set("index", info[0]);
-  OptionalUint(wrapper, "index", 0x7fffffff, &index);
+  OptionalUint(info[0], "index", 0x7fffffff, &index);
   if (index == 0) return env.Undefined();
   const std::string* name = State(env)->LinkName(index);
   if (name == nullptr) return env.Undefined();
@@ -367,7 +405,9 @@ Napi::Value ParseNetlink(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new AddonState());
+  AddonState* state = new AddonState();
+  env.SetInstanceData(state);
+  exports.Set("routeScratch", state->CreateRouteScratch(env, kRouteSlots));
   exports.Set("routeGet", Napi::Function::New(env, RouteGet, "routeGet"));
   exports.Set("dumpRoutes", Napi::Function::New(env, DumpRoutes, "dumpRoutes"));
   exports.Set("dumpLinks", Napi::Function::New(env, DumpLinks, "dumpLinks"));
