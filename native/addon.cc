@@ -271,10 +271,10 @@ Napi::Value RouteGet(const Napi::CallbackInfo& info) {
   n[kSrcLen] = route.src_len;
   n[kOif] = route.oif;
   n[kIif] = route.iif;
-  n[kPriority] = route.has_priority ? route.priority : -1;
+  n[kPriority] = route.has_priority ? static_cast<double>(route.priority) : -1.0;
   n[kMtu] = route.mtu;
-  n[kMark] = route.has_mark ? route.mark : -1;
-  n[kUid] = route.has_uid ? route.uid : -1;
+  n[kMark] = route.has_mark ? static_cast<double>(route.mark) : -1.0;
+  n[kUid] = route.has_uid ? static_cast<double>(route.uid) : -1.0;
   n[kPref] = route.pref;
   n[kExpires] = route.expires;
 

@@ -46,14 +46,18 @@ const mark = (ok) => (ok ? green('✔') : red('✘'));
 const say = (line = '') => console.log(line);
 
 // ---------------------------------------------------------------------------------------------
-// Entry point (started at the end of the file, once every class and constant is defined)
+// Which way the demo can run here: as root, inside a user namespace, or only as an explanation.
+// main() is started at the end of the file, once every class and constant is defined.
 
 async function main() {
   const routebind = loadRoutebind();
   if (routebind === undefined) return 1;
 
-  say(bold('routebind demo — strong end-system sockets on a host with two uplinks'));
-  say();
+  if (!process.env[IN_USERNS]) {
+    // The namespaced re-run shares our terminal: the title is already there.
+    say(bold('routebind demo — strong end-system sockets on a host with two uplinks'));
+    say();
+  }
   if (process.platform !== 'linux') {
     explain(`This demo builds network namespaces, which only Linux has (this is ${process.platform}).`);
     return fallback(routebind);
@@ -86,7 +90,7 @@ async function main() {
 
 /** The built package, or undefined after telling the user how to build it. */
 function loadRoutebind() {
-  const build = 'Build it first:  npm run build   (needs a C++ toolchain; `npm ci` runs it too, through "prepare")';
+  const build = `Build it first:  npm run ${buildScript()}   (needs a C++ toolchain and the dev dependencies: npm ci)`;
   if (!existsSync(DIST)) {
     console.error(`The demo runs the built package, but ${path.relative(process.cwd(), DIST) || DIST} is missing.\n${build}`);
     return undefined;
@@ -96,6 +100,16 @@ function loadRoutebind() {
   } catch (error) {
     console.error(`dist/index.js does not load (${error.message}); the native addon is probably not built.\n${build}`);
     return undefined;
+  }
+}
+
+/** The package's build script: named in package.json, so the hint stays right if it is renamed. */
+function buildScript() {
+  try {
+    const { scripts = {} } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    return ['build', 'compile'].find((name) => scripts[name]) ?? 'build';
+  } catch {
+    return 'build';
   }
 }
 
@@ -130,7 +144,7 @@ function userNamespaceBlocker() {
   const detail = (probe.stderr || probe.error?.message || '').trim().split('\n')[0];
   const settings = userNamespaceSettings();
   if (settings.length > 0) return `unprivileged user namespaces are switched off on this machine (${settings.join('; ')}). (${detail})`;
-  if (/unshare failed|Operation not permitted|Permission denied/i.test(detail) && /unshare/.test(detail)) {
+  if (detail.startsWith('unshare:')) {
     return `the kernel refused to create a user namespace for this user — a container's seccomp profile or a security module forbids it. (${detail})`;
   }
   return `the namespace could not be set up: ${detail}`;
@@ -461,12 +475,12 @@ function summarize(cases) {
   for (const { section, step, result, ok } of cases) {
     const expected = step.expect.dropped ? 'dropped, as expected (weak end system)' : `arrived from ${step.expect.seen}${ownerSuffix(step.expect.seen)}`;
     const got = ok ? expected : `expected ${step.expect.dropped ? 'a drop' : step.expect.seen}, got ${outcome(result)}`;
-    say(`  ${mark(ok)} ${section.name.padEnd(8)} ${step.short.padEnd(width)}  ${got}`);
+    say(`  ${mark(ok)} ${section.name.padEnd(9)} ${step.short.padEnd(width)}  ${got}`);
   }
   const failed = cases.filter((c) => !c.ok).length;
   say();
   if (failed === 0) {
-    say(green(`All ${cases.length} cases as expected: plain Node's packets from ethB's address were dropped; routebind's left through ethB and arrived.`));
+    say(green(`All ${cases.length} cases as expected: plain Node's packets from ethB's address were dropped; every routebind socket left through the interface that owns its source address and arrived.`));
     return 0;
   }
   say(red(`${failed} of ${cases.length} cases did not behave as expected.`));
@@ -483,7 +497,7 @@ function outcome(r) {
 }
 
 function ownerSuffix(address) {
-  for (const [name, addresses] of Object.entries(UPLINK)) if (Object.values(addresses).includes(address)) return ` (${name})`;
+  for (const [name, addresses] of Object.entries(UPLINK)) if (Object.values(addresses).includes(address)) return ` (${name}'s address)`;
   return '';
 }
 
