@@ -4,6 +4,7 @@
 // `--json` prints the results as JSON only; either way they are written to bench/results/latest.json.
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -12,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const { routeTo, routes } = require('../dist/index.js');
+const routebind = require('../dist/index.js');
+const { routeTo, routes } = routebind;
 
 const jsonOnly = process.argv.includes('--json');
 const log = jsonOnly ? () => {} : (...args) => console.log(...args);
@@ -20,7 +22,7 @@ const log = jsonOnly ? () => {} : (...args) => console.log(...args);
 const CASE_SECONDS = 1; // timed part of each case, split over ROUNDS rounds
 const ROUNDS = 3;
 const LOOPBACK = '127.0.0.1';
-const TARGETS = { vsSpawn: 200, vsDgramFresh: 1 };
+const TARGETS = { vsSpawn: 200, vsDgramFresh: 1, connectVsNet: 0.95 };
 
 // Results are compared through a sink so the JIT cannot drop the work being timed.
 let sink = 0;
@@ -136,6 +138,16 @@ function dgramReused(socket, destination) {
   });
 }
 
+/** One TCP connection on loopback: connect, then wait for the server's close. */
+function connectOnce(connect, port) {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: LOOPBACK, port });
+    socket.once('error', reject);
+    socket.once('close', resolve);
+    socket.resume();
+  });
+}
+
 async function main() {
   const started = Date.now();
   const plan = [];
@@ -178,6 +190,14 @@ async function main() {
     notes.push(`reused dgram socket failed (${error.code ?? error.message}): case skipped`);
   }
 
+  // Connections per second on loopback: routebind.connect against net.connect, same server.
+  // The server closes first, so TIME_WAIT stays on its side and client ports recycle.
+  const server = net.createServer((c) => c.destroy());
+  await new Promise((resolve) => server.listen(0, LOOPBACK, resolve));
+  const port = server.address().port;
+  plan.push(defineCase('net.connect (loopback)', LOOPBACK, () => connectOnce(net.connect, port), { warmup: 200, isAsync: true, maxIterations: 4000 }));
+  plan.push(defineCase('routebind.connect (loopback)', LOOPBACK, () => connectOnce(routebind.connect, port), { warmup: 200, isAsync: true, maxIterations: 4000 }));
+
   const cache = new Map([[LOOPBACK, reference]]);
   plan.push(defineCase('Map.get (cached Route)', LOOPBACK, () => { sink ^= cache.get(LOOPBACK).ifindex; }, { warmup: 100_000 }));
 
@@ -186,6 +206,7 @@ async function main() {
     cases = await runCases(plan);
   } finally {
     socket.close();
+    server.close();
   }
 
   const find = (name) => cases.find((c) => c.name === name && c.destination === LOOPBACK);
@@ -195,10 +216,14 @@ async function main() {
   const spawn = find('ip -j route get (spawn)');
   const fresh = find('dgram connect (fresh socket)');
   const map = find('Map.get (cached Route)');
+  const netConnect = find('net.connect (loopback)');
+  const routedConnect = find('routebind.connect (loopback)');
+  const connectRatio = netConnect && routedConnect ? Number((routedConnect.opsPerSec / netConnect.opsPerSec).toPrecision(3)) : undefined;
   const ratios = [
     { name: 'routeTo vs ip spawn', value: ratio(spawn), target: TARGETS.vsSpawn },
     { name: 'routeTo vs fresh dgram-connect', value: ratio(fresh), target: TARGETS.vsDgramFresh },
     { name: 'routeTo vs Map.get', value: ratio(map), target: null },
+    { name: 'routebind.connect vs net.connect', value: connectRatio, target: TARGETS.connectVsNet },
   ].map((r) => ({ ...r, met: r.target === null || r.value === undefined ? null : r.value >= r.target }));
 
   const results = {

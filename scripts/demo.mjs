@@ -145,7 +145,7 @@ function userNamespaceBlocker() {
   const settings = userNamespaceSettings();
   if (settings.length > 0) return `unprivileged user namespaces are switched off on this machine (${settings.join('; ')}). (${detail})`;
   if (detail.startsWith('unshare:')) {
-    return `the kernel refused to create a user namespace for this user — a container's seccomp profile or a security module forbids it. (${detail})`;
+    return `the kernel refused to create a user namespace for this user — a container's seccomp profile, a security module, or running inside a chroot forbids it. (${detail})`;
   }
   return `the namespace could not be set up: ${detail}`;
 }

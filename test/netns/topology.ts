@@ -3,6 +3,8 @@
 // The topology itself (addresses, routes, filters) is two-uplinks.sh, shared with `npm run demo`.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 export const ROOT = path.join(__dirname, '..', '..');
@@ -60,6 +62,23 @@ process.once('exit', () => {
 
 const SCRIPT = path.join(__dirname, 'two-uplinks.sh');
 
+let staged: string | undefined;
+/**
+ * A world-readable copy of what the fixtures load (dist/, the addon, node-gyp-build, fixtures):
+ * the checkout may sit under a 0700 directory (mktemp -d) that another uid cannot enter.
+ */
+function stagedForOtherUsers(): string {
+  if (staged !== undefined) return staged;
+  const dir = mkdtempSync(path.join(tmpdir(), 'routebind-staged-'));
+  chmodSync(dir, 0o755);
+  for (const part of ['package.json', 'dist', 'build/Release/routebind.node', 'node_modules/node-gyp-build', 'test/netns/fixtures']) {
+    if (existsSync(path.join(ROOT, part))) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
+  }
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  staged = dir;
+  return dir;
+}
+
 export function buildTwoUplinkHost(options: { policyRules?: boolean; spoofFilter6?: boolean } = {}): Topology {
   const policyRules = options.policyRules ?? true;
   const spoofFilter6 = options.spoofFilter6 ?? hasNft();
@@ -87,8 +106,12 @@ export function buildTwoUplinkHost(options: { policyRules?: boolean; spoofFilter
     },
     node(ns, fixture, input, opts = {}) {
       const argv = ['netns', 'exec', ns];
-      if (opts.uid !== undefined) argv.push('setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', '--inh-caps=-all');
-      argv.push(process.execPath, path.join(__dirname, 'fixtures', fixture), JSON.stringify(input));
+      let fixtures = path.join(__dirname, 'fixtures');
+      if (opts.uid !== undefined) {
+        argv.push('setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', '--inh-caps=-all');
+        fixtures = path.join(stagedForOtherUsers(), 'test', 'netns', 'fixtures');
+      }
+      argv.push(process.execPath, path.join(fixtures, fixture), JSON.stringify(input));
       const r = spawnSync('ip', argv, { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000, cwd: ROOT });
       if (r.status !== 0) throw new Error(`fixture ${fixture} in ${ns} exited ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
       return JSON.parse(r.stdout);
