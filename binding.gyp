@@ -4,11 +4,12 @@
       "target_name": "routebind",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8"],
-      "sources": ["native/addon.cc"],
+      "sources": ["native/addon.cc", "native/js_objects.cc", "native/watch.cc"],
       "cflags_cc": ["-std=c++17", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-Wall", "-Wextra"],
       "conditions": [
         ["OS=='linux'", {
           "sources": [
+            "native/change_feed_linux.cc",
             "native/errors_posix.cc",
             "native/ip_address_posix.cc",
             "native/netlink_parser.cc",

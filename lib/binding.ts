@@ -116,7 +116,27 @@ export interface NativeParsedMessage {
   invalid?: true;
 }
 
+export interface NativeChangeEvent {
+  kind: 'route' | 'address' | 'link';
+  action: 'add' | 'delete' | 'change';
+  entry: NativeRoute | NativeAddress | NativeLink;
+}
+
+/** A change feed watched by the event loop; `groups` is a bit set of ChangeGroup. */
+export interface NativeChangeWatcher {
+  ref(): NativeChangeWatcher;
+  unref(): NativeChangeWatcher;
+  close(): void;
+}
+
+export const enum ChangeGroup {
+  Routes4 = 1, Routes6 = 2, Addresses4 = 4, Addresses6 = 8, Links = 16,
+}
+
 export interface NativeBinding {
+  ChangeWatcher: new (groups: number, callback: (events: NativeChangeEvent[], overflowed: boolean) => void) => NativeChangeWatcher;
+  /** Whether any route, address or link change was announced since the last call. */
+  changesPending(): boolean;
   /**
    * One lookup. Numbers land in `routeScratch` (see RouteSlot), strings come back as
    * [gateway, preferredSource, sourcePrefix, oifName, iifName].
@@ -134,6 +154,8 @@ export interface NativeBinding {
   linkIndex(name: string): number;
   linkName(index: number): string | undefined;
   parseNetlink(bytes: Uint8Array): NativeParsedMessage[];
+  /** Nanoseconds for `iterations` lookups of `destination` inside the addon (bench floor). */
+  benchRouteGet(destination: string, iterations: number): number;
   createSocket(spec: NativeSocketSpec): NativeSocket;
   closeSocket(fd: number): void;
   /** dup3(from, to): the socket behind `from` now also answers at `to`. */

@@ -1,7 +1,7 @@
 // The strong end-system decision: for one destination, which source to bind and which interface
 // to pin, so that the two always agree. Pure policy over routeTo() and interfaces().
 import { isSystemError, systemError } from './errors';
-import { interfaces, type NetworkInterface } from './interfaces';
+import { currentInterfaces, type NetworkInterface } from './interfaces';
 import { routeTo, type Route, type RouteQuery } from './route';
 import { parseIpLiteral, validateBoolean, validateInteger, validateInterface, type IpLiteral } from './validate';
 
@@ -65,7 +65,7 @@ export function addressKey(address: string): string {
   return [...headParts, ...fill, ...tailParts].map((p) => parseInt(p, 16).toString(16)).join(':');
 }
 
-function ownerOf(address: string, list: NetworkInterface[]): NetworkInterface | undefined {
+function ownerOf(address: string, list: readonly NetworkInterface[]): NetworkInterface | undefined {
   const key = addressKey(address);
   return list.find((i) => i.addresses.some((a) => addressKey(a.address) === key));
 }
@@ -106,7 +106,7 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
         address: local.address, destination: destination.address,
       });
     }
-    const list = interfaces();
+    const list = currentInterfaces();
     const owner = ownerOf(local.address, list);
     if (owner === undefined) {
       throw systemError('EADDRNOTAVAIL', 'bind', `${local.address}: no interface of this host has that address`, { address: local.address });
@@ -148,7 +148,7 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
   if (source === undefined) {
     source = route.source;
     if (source === undefined || (routing.interface !== undefined && !addressOn(route.interface, source))) {
-      const iface = interfaces().find((i) => i.name === route.interface);
+      const iface = currentInterfaces().find((i) => i.name === route.interface);
       source = iface && firstUsableAddress(iface, destination.family, isLinkLocal6(destination.address));
     }
     if (source === undefined) {
@@ -192,5 +192,5 @@ function lookUp(target: string, query: RouteQuery, family: 4 | 6): Route {
 
 function addressOn(name: string, address: string): boolean {
   const key = addressKey(address);
-  return interfaces().some((i) => i.name === name && i.addresses.some((a) => addressKey(a.address) === key));
+  return currentInterfaces().some((i) => i.name === name && i.addresses.some((a) => addressKey(a.address) === key));
 }

@@ -6,3 +6,8 @@ export type { NetworkInterface, InterfaceAddress } from './interfaces';
 export type { SystemError } from './errors';
 export { connect, createConnection, createSocket, createServer, describe } from './sockets';
 export type { ConnectOptions, SocketOptions, BindOptions, ListenOptions, SocketDescription, RoutingOptions } from './sockets';
+export { clearRouteCache, configureRouteCache, routeCacheStats } from './route';
+export type { RouteCacheOptions } from './route';
+export { watch, RouteWatcher } from './watch';
+export type { WatchOptions, ChangeEvent, RouteChangeEvent, AddressChangeEvent, LinkChangeEvent, ResyncEvent, ChangeAction } from './watch';
+export type { RouteChange, RouteChangeMode } from './follow';

@@ -1,5 +1,6 @@
 // The host's links and addresses, like `ip -j addr`, from one RTM_GETLINK and one RTM_GETADDR dump.
-import { native } from './binding';
+import { native, type NativeAddress, type NativeLink } from './binding';
+import { currentGeneration } from './coherence';
 import { addressFlagNames, linkFlagNames, operstateName, scopeName, type Scope } from './names';
 
 export interface InterfaceAddress {
@@ -36,48 +37,68 @@ export interface NetworkInterface {
 
 const FOREVER = 0xffffffff;
 
-/** Every interface with its addresses, in kernel index order. */
+/** One link as routebind shows it (addresses added by the caller). */
+export function toInterface(link: NativeLink): NetworkInterface {
+  const entry: NetworkInterface = {
+    name: link.name,
+    index: link.index,
+    flags: linkFlagNames(link.flags),
+    operstate: operstateName(link.operstate),
+    mtu: link.mtu,
+    mac: link.mac !== undefined && link.mac.length > 0 ? [...link.mac].map((b) => b.toString(16).padStart(2, '0')).join(':') : null,
+    addresses: [],
+  };
+  if (link.master !== undefined) entry.master = link.master;
+  return entry;
+}
+
+/** One address of interface `owner`; undefined for an entry with no address of its own. */
+export function toInterfaceAddress(a: NativeAddress, owner: string): InterfaceAddress | undefined {
+  // IFA_LOCAL is this host's address; IFA_ADDRESS is the peer on point-to-point links.
+  const own = a.local ?? a.address;
+  if (own === undefined) return undefined;
+  const scope = scopeName(a.scope);
+  const entry: InterfaceAddress = {
+    address: a.version === 6 && scope === 'link' ? `${own}%${owner}` : own,
+    family: a.version,
+    prefixLength: a.prefixLength,
+    cidr: `${own}/${a.prefixLength}`,
+    scope,
+    flags: addressFlagNames(a.flags),
+  };
+  if (a.local !== undefined && a.address !== undefined && a.address !== a.local) entry.peer = a.address;
+  if (a.broadcast !== undefined) entry.broadcast = a.broadcast;
+  if (a.label !== undefined) entry.label = a.label;
+  if (a.validLifetime !== undefined && a.validLifetime !== FOREVER) entry.validLifetime = a.validLifetime;
+  if (a.preferredLifetime !== undefined && a.preferredLifetime !== FOREVER) entry.preferredLifetime = a.preferredLifetime;
+  return entry;
+}
+
+/** Every interface with its addresses, in kernel index order: a fresh dump each call. */
 export function interfaces(): NetworkInterface[] {
-  const links = native.dumpLinks();
-  const addresses = native.dumpAddresses(0);
   const byIndex = new Map<number, NetworkInterface>();
-  const result: NetworkInterface[] = [];
-  for (const link of links) {
-    const entry: NetworkInterface = {
-      name: link.name,
-      index: link.index,
-      flags: linkFlagNames(link.flags),
-      operstate: operstateName(link.operstate),
-      mtu: link.mtu,
-      mac: link.mac !== undefined && link.mac.length > 0 ? [...link.mac].map((b) => b.toString(16).padStart(2, '0')).join(':') : null,
-      addresses: [],
-    };
-    if (link.master !== undefined) entry.master = link.master;
+  const result = native.dumpLinks().map((link) => {
+    const entry = toInterface(link);
     byIndex.set(link.index, entry);
-    result.push(entry);
-  }
-  for (const a of addresses) {
+    return entry;
+  });
+  for (const a of native.dumpAddresses(0)) {
     const owner = byIndex.get(a.index);
     if (owner === undefined) continue; // the link went away between the two dumps
-    // IFA_LOCAL is this host's address; IFA_ADDRESS is the peer on point-to-point links.
-    const own = a.local ?? a.address;
-    if (own === undefined) continue;
-    const scope = scopeName(a.scope);
-    const zoned = a.version === 6 && scope === 'link' ? `${own}%${owner.name}` : own;
-    const entry: InterfaceAddress = {
-      address: zoned,
-      family: a.version,
-      prefixLength: a.prefixLength,
-      cidr: `${own}/${a.prefixLength}`,
-      scope,
-      flags: addressFlagNames(a.flags),
-    };
-    if (a.local !== undefined && a.address !== undefined && a.address !== a.local) entry.peer = a.address;
-    if (a.broadcast !== undefined) entry.broadcast = a.broadcast;
-    if (a.label !== undefined) entry.label = a.label;
-    if (a.validLifetime !== undefined && a.validLifetime !== FOREVER) entry.validLifetime = a.validLifetime;
-    if (a.preferredLifetime !== undefined && a.preferredLifetime !== FOREVER) entry.preferredLifetime = a.preferredLifetime;
-    owner.addresses.push(entry);
+    const entry = toInterfaceAddress(a, owner.name);
+    if (entry !== undefined) owner.addresses.push(entry);
   }
   return result;
+}
+
+let cached: { generation: number; list: readonly NetworkInterface[] } | undefined;
+
+/**
+ * interfaces(), kept until the kernel announces a change: what the socket code consults on
+ * every connect. Callers must not modify the result.
+ */
+export function currentInterfaces(): readonly NetworkInterface[] {
+  const generation = currentGeneration();
+  if (cached === undefined || cached.generation !== generation) cached = { generation, list: interfaces() };
+  return cached.list;
 }

@@ -1,6 +1,7 @@
 // Route lookup: what `ip route get` and `ip route show table all` answer, through the addon.
 import { native, RouteSlot, type NativeRoute, type NativeRouteQuery } from './binding';
-import { invalidArgValue, isSystemError, systemError } from './errors';
+import { currentGeneration } from './coherence';
+import { invalidArgType, invalidArgValue, isSystemError, systemError } from './errors';
 import { protocolName, routeFlagNames, routeTypeName, scopeName, TABLES, type RouteType, type Scope } from './names';
 import {
   parseIpLiteral,
@@ -32,9 +33,11 @@ export interface RouteQuery {
   sourcePort?: number;
   /** Destination port (`dport`; RTA_DPORT). */
   destinationPort?: number;
+  /** `false` asks the kernel even when a cached answer is current. */
+  cache?: boolean;
 }
 
-/** The kernel's answer for one destination. */
+/** The kernel's answer for one destination (frozen: answers are shared through the cache). */
 export interface Route {
   destination: string;
   family: 4 | 6;
@@ -96,7 +99,7 @@ export interface RouteEntry {
   nexthops?: Nexthop[];
 }
 
-const QUERY_KEYS = new Set(['from', 'interface', 'iif', 'mark', 'uid', 'tos', 'protocol', 'sourcePort', 'destinationPort']);
+const QUERY_KEYS = new Set(['from', 'interface', 'iif', 'mark', 'uid', 'tos', 'protocol', 'sourcePort', 'destinationPort', 'cache']);
 
 /** Validates a RouteQuery and turns it into the addon's query; throws typed errors only. */
 export function toNativeQuery(destination: unknown, options: unknown): NativeRouteQuery {
@@ -125,6 +128,7 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
   if (o.protocol !== undefined) query.ipProto = validateProtocol('options.protocol', o.protocol);
   if (o.sourcePort !== undefined) query.sourcePort = validatePort('options.sourcePort', o.sourcePort);
   if (o.destinationPort !== undefined) query.destinationPort = validatePort('options.destinationPort', o.destinationPort);
+  if (o.cache !== undefined && typeof o.cache !== 'boolean') throw invalidArgType('options.cache', 'of type boolean', o.cache);
   return query;
 }
 
@@ -156,16 +160,88 @@ function readRoute(strings: [string?, string?, string?, string?, string?], desti
   if (iifName !== undefined) route.iif = iifName;
   if (scratch[RouteSlot.Mark] >= 0) route.mark = scratch[RouteSlot.Mark];
   if (scratch[RouteSlot.Uid] >= 0) route.uid = scratch[RouteSlot.Uid];
-  return route;
+  // Answers may be shared through the cache: nobody may change one under another caller.
+  Object.freeze(route.flags);
+  return Object.freeze(route);
+}
+
+// The route cache: answers keyed by destination and query, dropped wholesale whenever the
+// kernel announces any change (see coherence.ts), bounded with least-recently-used eviction.
+const cache = new Map<string, Route>();
+let cacheGeneration = -1;
+let maxEntries = 4096;
+
+function queryKey(q: NativeRouteQuery): string {
+  return `${q.destination}|${q.from ?? ''}|${q.oif ?? ''}|${q.iif ?? ''}|${q.mark ?? ''}|${q.uid ?? ''}|${q.tos ?? ''}|${q.ipProto ?? ''}|${q.sourcePort ?? ''}|${q.destinationPort ?? ''}`;
+}
+
+/** Empties the route cache. */
+export function clearRouteCache(): void {
+  cache.clear();
+}
+
+export interface RouteCacheOptions {
+  /** Most answers kept (default 4096); 0 turns the cache off. */
+  maxEntries?: number;
+}
+
+/** Sets the cache's bound; the oldest-used answers beyond it are dropped at once. */
+export function configureRouteCache(options: RouteCacheOptions): void {
+  const o = validateObject<RouteCacheOptions>('options', options);
+  rejectUnknownKeys('options', o, new Set(['maxEntries']));
+  if (o.maxEntries !== undefined) maxEntries = validateInteger('options.maxEntries', o.maxEntries, 0, 2 ** 24);
+  for (const key of cache.keys()) {
+    if (cache.size <= maxEntries) break;
+    cache.delete(key);
+  }
+}
+
+/** Route cache statistics, for tests and tuning. */
+export function routeCacheStats(): { size: number; maxEntries: number } {
+  return { size: cache.size, maxEntries };
 }
 
 /**
  * Asks the kernel which route, interface, source and gateway it would use for `destination`
  * (an IP literal, optionally with a zone), exactly as `ip route get` does. Synchronous: one
- * netlink round trip.
+ * netlink round trip, or a cached answer that no announced change has made stale.
  */
 export function routeTo(destination: string, options?: RouteQuery): Route {
+  const useCache = maxEntries > 0 && options?.cache !== false;
+  // The fast path: a plain destination string is its own key, and only valid input is cached.
+  let key = useCache && options === undefined && typeof destination === 'string' ? destination : undefined;
+  if (useCache) {
+    const generation = currentGeneration();
+    if (generation !== cacheGeneration) {
+      cache.clear();
+      cacheGeneration = generation;
+    }
+    if (key !== undefined) {
+      const hit = cache.get(key);
+      if (hit !== undefined) return touch(key, hit);
+    }
+  }
   const q = toNativeQuery(destination, options);
+  if (useCache && key === undefined) {
+    key = queryKey(q);
+    const hit = cache.get(key);
+    if (hit !== undefined) return touch(key, hit);
+  }
+  const route = lookUp(q);
+  if (key !== undefined) {
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+    cache.set(key, route);
+  }
+  return route;
+}
+
+function touch(key: string, route: Route): Route {
+  cache.delete(key);
+  cache.set(key, route);
+  return route;
+}
+
+function lookUp(q: NativeRouteQuery): Route {
   let strings: [string?, string?, string?, string?, string?];
   try {
     strings = native.routeGet(q.destination, q.from, q.oif, q.iif, q.mark, q.uid, q.tos, q.ipProto, q.sourcePort, q.destinationPort);
@@ -192,7 +268,7 @@ export function routeTo(destination: string, options?: RouteQuery): Route {
   return readRoute(strings, q.destination);
 }
 
-function toEntry(r: NativeRoute): RouteEntry {
+export function toEntry(r: NativeRoute): RouteEntry {
   const any = r.version === 4 ? '0.0.0.0' : '::';
   const entry: RouteEntry = {
     destination: `${r.destination ?? any}/${r.dstLen}`,

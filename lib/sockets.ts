@@ -8,8 +8,9 @@ import * as net from 'node:net';
 
 import { native, type NativeSocket } from './binding';
 import { decide, validateRouting, type Decision, type RoutingOptions, type ValidRouting } from './decide';
+import { followSocket, type RouteChangeMode } from './follow';
 import { invalidArgType, invalidArgValue, isSystemError, systemError, type SystemError } from './errors';
-import { interfaces } from './interfaces';
+import { currentInterfaces } from './interfaces';
 import type { Route } from './route';
 import { parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
@@ -87,6 +88,12 @@ function wrapStream(fd: number, options: net.SocketConstructorOpts & { manualSta
 
 export type ConnectOptions = Omit<net.TcpNetConnectOpts, 'localAddress'> & RoutingOptions & {
   localAddress?: string;
+  /**
+   * 'keep' (default): emit 'routeChange' on the socket when its interface goes down, its source
+   * is removed or no route leaves through its interface any more. 'destroy': also destroy it
+   * with that error (ENETDOWN / EADDRNOTAVAIL / ENETUNREACH) instead of waiting for TCP.
+   */
+  onRouteChange?: RouteChangeMode;
 };
 
 type Listener = () => void;
@@ -179,6 +186,9 @@ export function connect(...args: unknown[]): net.Socket {
       throw Object.assign(new RangeError(`options.localPort should be >= 0 and < 65536. Received ${String(lp)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
     }
   }
+  if (options.onRouteChange !== undefined && options.onRouteChange !== 'keep' && options.onRouteChange !== 'destroy') {
+    throw invalidArgValue('options.onRouteChange', options.onRouteChange, "must be 'keep' or 'destroy'");
+  }
   const hostLiteral = isIP(host.split('%')[0]) !== 0 ? parseIpLiteral('options.host', host) : undefined;
   return hostLiteral !== undefined
     ? connectToAddress(hostLiteral, port, options, routing, listener)
@@ -207,7 +217,16 @@ function connectToAddress(destination: IpLiteral, port: number, options: Record<
   afterConnectOptions(socket, options);
   const host = destination.zone !== undefined ? `${destination.address}%${destination.zone}` : destination.address;
   socket.connect({ port, host, autoSelectFamily: false } as net.TcpNetConnectOpts, listener);
+  follow(socket, decision, made, options);
   return socket;
+}
+
+/** Follows pinned connections that asked for it (see follow.ts). */
+function follow(socket: net.Socket, decision: Decision, made: NativeSocket, options: Record<string, unknown>): void {
+  if (options.onRouteChange === undefined || made.pinned === null) return;
+  followSocket(socket, options.onRouteChange as RouteChangeMode, {
+    ifindex: decision.ifindex, interface: decision.interface, source: decision.source, destination: decision.destination,
+  });
 }
 
 type LookupAll = (hostname: string, options: dns.LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[] | string, family?: number) => void) => void;
@@ -328,6 +347,7 @@ function race(socket: net.Socket, placeholderFd: number, candidates: IpLiteral[]
         native.adoptSocket(made.fd, placeholderFd);
         attempt.destroy(); // closes only its own fd number; the connection lives on at placeholderFd
         record(socket, decision, { ...made, fd: placeholderFd }, decision.source);
+        follow(socket, decision, made, options);
         setConnecting(socket, false);
         afterConnectOptions(socket, options);
         if (!socket.isPaused()) socket.read(0);
@@ -484,7 +504,7 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
 function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, address: string | undefined, port: number, iface: string | number | undefined, routing: ValidRouting, extra: { reuseAddress?: boolean; reusePort?: boolean; v6only?: boolean }, target: object): NativeSocket {
   const wildcard = address === undefined || address === '0.0.0.0' || address === '::';
   const literal = wildcard ? undefined : parseIpLiteral('address', address);
-  const list = interfaces();
+  const list = currentInterfaces();
   let owner = iface === undefined ? undefined : list.find((i) => i.name === iface || i.index === iface);
   if (iface !== undefined && owner === undefined) {
     throw systemError('ENODEV', 'bind', `no interface ${iface}`, { interface: iface });

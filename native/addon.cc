@@ -1,81 +1,23 @@
-// The JavaScript face of the addon: argument conversion, per-environment state, and the link
-// name cache. OS work happens in the RouteBackend; this file holds no syscalls of its own.
+// The JavaScript face of the route lookups: argument conversion and the routeGet fast path.
+// OS work happens in the RouteBackend; this file holds no syscalls of its own.
 #include <napi.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
+#include "addon_state.h"
 #include "backend.h"
 #include "errors.h"
 #include "ip_address.h"
+#include "js_objects.h"
 #include "netlink_parser.h"
 #include "sockets.h"
+#include "watch.h"
 
 namespace routebind {
-
-namespace {
-
-// One per Node environment (main thread, each worker): its own netlink socket and name cache,
-// released by the environment's cleanup when it exits.
-class AddonState {
- public:
-  Status EnsureBackend() {
-    if (backend_) return Status::Ok();
-    return RouteBackend::Create(&backend_);
-  }
-  RouteBackend* backend() { return backend_.get(); }
-
-  // Index → name, asking the kernel only on a miss: if_indextoname costs a socket and an ioctl.
-  const std::string* LinkName(uint32_t index) {
-    auto it = names_.find(index);
-    if (it != names_.end()) return &it->second;
-    LinkInfo link;
-    if (!backend_->GetLink(index, nullptr, &link).ok()) return nullptr;
-    Remember(link.index, link.name);
-    return &names_[index];
-  }
-
-  Status LinkIndex(const std::string& name, uint32_t* index) {
-    for (const auto& entry : names_) {
-      if (entry.second == name) {
-        *index = entry.first;
-        return Status::Ok();
-      }
-    }
-    LinkInfo link;
-    Status s = backend_->GetLink(0, name.c_str(), &link);
-    if (!s.ok()) return s;
-    Remember(link.index, link.name);
-    *index = link.index;
-    return Status::Ok();
-  }
-
-  void Remember(uint32_t index, const std::string& name) {
-    // A renamed link keeps its index but a new link may take an old name: drop both stale pairs.
-    for (auto it = names_.begin(); it != names_.end();) {
-      it = (it->second == name && it->first != index) ? names_.erase(it) : std::next(it);
-    }
-    names_[index] = name;
-  }
-
-  void ForgetLinks() { names_.clear(); }
-
-  double* route_scratch() { return route_scratch_; }
-  Napi::ArrayBuffer CreateRouteScratch(Napi::Env env, size_t slots) {
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, slots * sizeof(double));
-    route_scratch_ = static_cast<double*>(buffer.Data());
-    scratch_ref_ = Napi::Persistent(buffer);
-    return buffer;
-  }
-
- private:
-  std::unique_ptr<RouteBackend> backend_;
-  double* route_scratch_ = nullptr;
-  Napi::Reference<Napi::ArrayBuffer> scratch_ref_;
-  std::unordered_map<uint32_t, std::string> names_;
-};
 
 AddonState* State(Napi::Env env) {
   AddonState* state = env.GetInstanceData<AddonState>();
@@ -84,90 +26,7 @@ AddonState* State(Napi::Env env) {
   return state;
 }
 
-void SetIfPresent(Napi::Object obj, const char* key, const IpAddress& address) {
-  if (address.present()) obj.Set(key, Napi::String::New(obj.Env(), FormatIpAddress(address)));
-}
-
-void SetLinkName(AddonState* state, Napi::Object obj, const char* key, uint32_t index) {
-  if (index == 0 || state == nullptr) return;
-  const std::string* name = state->LinkName(index);
-  if (name != nullptr) obj.Set(key, Napi::String::New(obj.Env(), *name));
-}
-
-// Raw numbers go to JS as the kernel gave them; lib/ turns them into names.
-Napi::Object RouteObject(Napi::Env env, AddonState* state, const RouteInfo& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("version", r.version);
-  o.Set("type", r.type);
-  o.Set("protocol", r.protocol);
-  o.Set("scope", r.scope);
-  o.Set("table", r.table);
-  o.Set("flags", r.flags);
-  o.Set("tos", r.tos);
-  o.Set("dstLen", r.dst_len);
-  o.Set("srcLen", r.src_len);
-  SetIfPresent(o, "destination", r.destination);
-  SetIfPresent(o, "sourcePrefix", r.source_prefix);
-  SetIfPresent(o, "gateway", r.gateway);
-  SetIfPresent(o, "preferredSource", r.preferred_source);
-  if (r.oif != 0) o.Set("oif", r.oif);
-  SetLinkName(state, o, "oifName", r.oif);
-  if (r.iif != 0) o.Set("iif", r.iif);
-  SetLinkName(state, o, "iifName", r.iif);
-  if (r.has_priority) o.Set("priority", r.priority);
-  if (r.mtu != 0) o.Set("mtu", r.mtu);
-  if (r.has_mark) o.Set("mark", r.mark);
-  if (r.has_uid) o.Set("uid", r.uid);
-  if (r.pref >= 0) o.Set("pref", r.pref);
-  if (r.expires != 0) o.Set("expires", r.expires);
-  if (!r.nexthops.empty()) {
-    Napi::Array hops = Napi::Array::New(env, r.nexthops.size());
-    for (size_t i = 0; i < r.nexthops.size(); ++i) {
-      Napi::Object h = Napi::Object::New(env);
-      SetIfPresent(h, "gateway", r.nexthops[i].gateway);
-      h.Set("ifindex", r.nexthops[i].ifindex);
-      SetLinkName(state, h, "interface", r.nexthops[i].ifindex);
-      h.Set("weight", r.nexthops[i].weight);
-      h.Set("flags", r.nexthops[i].flags);
-      hops.Set(static_cast<uint32_t>(i), h);
-    }
-    o.Set("nexthops", hops);
-  }
-  return o;
-}
-
-Napi::Object LinkObject(Napi::Env env, const LinkInfo& l) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("index", l.index);
-  o.Set("name", l.name);
-  o.Set("flags", l.flags);
-  o.Set("type", l.type);
-  o.Set("mtu", l.mtu);
-  o.Set("operstate", l.operstate);
-  if (l.master != 0) o.Set("master", l.master);
-  if (l.mac_len > 0) {
-    o.Set("mac", Napi::Buffer<uint8_t>::Copy(env, l.mac, l.mac_len));
-  }
-  return o;
-}
-
-Napi::Object AddressObject(Napi::Env env, const AddressInfo& a) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("version", a.version);
-  o.Set("prefixLength", a.prefix_len);
-  o.Set("scope", a.scope);
-  o.Set("index", a.index);
-  o.Set("flags", a.flags);
-  SetIfPresent(o, "address", a.address);
-  SetIfPresent(o, "local", a.local);
-  SetIfPresent(o, "broadcast", a.broadcast);
-  if (!a.label.empty()) o.Set("label", a.label);
-  if (a.has_lifetimes) {
-    o.Set("validLifetime", a.valid_lifetime);
-    o.Set("preferredLifetime", a.preferred_lifetime);
-  }
-  return o;
-}
+namespace {
 
 // Argument readers. lib/ validates first and throws the user-facing errors; these are the last
 // line, so a caller who reaches the binding directly still gets a typed error, never a crash.
@@ -292,6 +151,25 @@ Napi::Value RouteGet(const Napi::CallbackInfo& info) {
   return strings;
 }
 
+// benchRouteGet(destination, iterations) → nanoseconds for that many netlink round trips, with
+// no JS in the loop: the floor routeTo is measured against.
+Napi::Value BenchRouteGet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonState* state = State(env);
+  RouteQuery query;
+  query.destination = RequireAddress(info[0], "destination");
+  uint32_t iterations = 0;
+  OptionalUint(info[1], "iterations", 100000000u, &iterations);
+  RouteInfo route;
+  auto start = std::chrono::steady_clock::now();
+  for (uint32_t i = 0; i < iterations; ++i) {
+    Status s = state->backend()->RouteGet(query, &route);
+    if (!s.ok()) throw SystemError(env, s);
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  return Napi::Number::New(env, static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
+}
+
 uint8_t VersionArg(const Napi::CallbackInfo& info) {
   if (info[0].IsNumber()) {
     int v = info[0].As<Napi::Number>().Int32Value();
@@ -414,8 +292,10 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("dumpAddresses", Napi::Function::New(env, DumpAddresses, "dumpAddresses"));
   exports.Set("linkIndex", Napi::Function::New(env, LinkIndex, "linkIndex"));
   exports.Set("linkName", Napi::Function::New(env, LinkName, "linkName"));
+  exports.Set("benchRouteGet", Napi::Function::New(env, BenchRouteGet, "benchRouteGet"));
   exports.Set("parseNetlink", Napi::Function::New(env, ParseNetlink, "parseNetlink"));
   InitSockets(env, exports);
+  InitWatch(env, exports);
   return exports;
 }
 

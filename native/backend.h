@@ -2,6 +2,8 @@
 // code above it never sees netlink, PF_ROUTE or iphlpapi.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -33,6 +35,35 @@ class RouteBackend {
   virtual Status DumpAddresses(uint8_t version, std::vector<AddressInfo>* out) = 0;
   // One link, by index, or by name when name is not null. ENODEV when there is none.
   virtual Status GetLink(uint32_t index, const char* name, LinkInfo* out) = 0;
+};
+
+// One notification of the kernel's: a route, address or link that appeared, changed or went.
+struct ChangeEvent {
+  enum Kind : uint8_t { kRoute, kAddress, kLink };
+  Kind kind = kRoute;
+  bool removed = false;   // RTM_DEL*
+  bool replaced = false;  // NLM_F_REPLACE: an existing entry changed
+  RouteInfo route;
+  AddressInfo address;
+  LinkInfo link;
+};
+
+// A non-blocking source of change notifications (rtnetlink multicast groups on Linux). Its fd
+// can be watched by the event loop; Drain() never blocks.
+class ChangeFeed {
+ public:
+  enum Groups : uint32_t {
+    kRoutes4 = 1, kRoutes6 = 2, kAddresses4 = 4, kAddresses6 = 8, kLinks = 16, kAll = 31,
+  };
+
+  virtual ~ChangeFeed() = default;
+  static Status Create(uint32_t groups, std::unique_ptr<ChangeFeed>* out);
+
+  virtual int fd() const = 0;
+  // Reads everything queued. Each notification it can parse goes to `on_event` (when given);
+  // *overflowed is set when the kernel had to drop notifications (ENOBUFS). Returns how many
+  // messages were read.
+  virtual size_t Drain(const std::function<void(const ChangeEvent&)>* on_event, bool* overflowed) = 0;
 };
 
 }  // namespace routebind

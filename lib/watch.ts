@@ -1,0 +1,174 @@
+// Route, address and link change events from the kernel (rtnetlink multicast groups), delivered
+// on the event loop. A watcher does not keep the process alive unless asked to (ref()).
+import { EventEmitter } from 'node:events';
+
+import { ChangeGroup, native, type NativeAddress, type NativeChangeEvent, type NativeChangeWatcher, type NativeLink, type NativeRoute } from './binding';
+import { invalidArgValue } from './errors';
+import { interfaces, toInterface, toInterfaceAddress, type InterfaceAddress, type NetworkInterface } from './interfaces';
+import { routes, toEntry, type RouteEntry } from './route';
+import { rejectUnknownKeys, validateBoolean, validateObject } from './validate';
+
+export interface WatchOptions {
+  routes?: boolean;
+  addresses?: boolean;
+  links?: boolean;
+  family?: 4 | 6;
+}
+
+export type ChangeAction = 'add' | 'delete' | 'change';
+
+export type RouteChangeEvent = { kind: 'route'; action: ChangeAction } & RouteEntry;
+export type AddressChangeEvent = { kind: 'address'; action: ChangeAction; interface?: string; index: number } & InterfaceAddress;
+export type LinkChangeEvent = { kind: 'link'; action: ChangeAction } & Omit<NetworkInterface, 'addresses'>;
+export type ChangeEvent = RouteChangeEvent | AddressChangeEvent | LinkChangeEvent;
+
+/** What 'resync' carries: the whole state, dumped again after the kernel dropped notifications. */
+export interface ResyncEvent {
+  routes: RouteEntry[];
+  interfaces: NetworkInterface[];
+}
+
+const RTM_F_CLONED = 0x200;
+
+export declare interface RouteWatcher {
+  on(event: 'change', listener: (event: ChangeEvent) => void): this;
+  on(event: 'resync', listener: (state: ResyncEvent) => void): this;
+  on(event: 'close', listener: () => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  once(event: 'change', listener: (event: ChangeEvent) => void): this;
+  once(event: 'resync', listener: (state: ResyncEvent) => void): this;
+  once(event: 'close', listener: () => void): this;
+}
+
+/** Emits 'change' for each route, address or link the kernel adds, changes or removes. */
+export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEvent> {
+  #native: NativeChangeWatcher | undefined;
+  #family: 4 | 6 | undefined;
+  #links = new Map<number, string>();
+  #refs = 0;
+  #userRef = false;
+
+  constructor(options: WatchOptions = {}) {
+    super();
+    const o = validateObject<WatchOptions>('options', options);
+    rejectUnknownKeys('options', o, new Set(['routes', 'addresses', 'links', 'family']));
+    const want = (name: 'routes' | 'addresses' | 'links') => (o[name] === undefined ? true : validateBoolean(`options.${name}`, o[name]));
+    if (o.family !== undefined && o.family !== 4 && o.family !== 6) throw invalidArgValue('options.family', o.family, 'must be 4 or 6');
+    this.#family = o.family;
+    let groups = 0;
+    if (want('routes')) groups |= (o.family !== 6 ? ChangeGroup.Routes4 : 0) | (o.family !== 4 ? ChangeGroup.Routes6 : 0);
+    if (want('addresses')) groups |= (o.family !== 6 ? ChangeGroup.Addresses4 : 0) | (o.family !== 4 ? ChangeGroup.Addresses6 : 0);
+    // Link names are needed to name addresses' interfaces, so links are always followed.
+    const emitLinks = want('links');
+    groups |= ChangeGroup.Links;
+    if (groups === ChangeGroup.Links && !emitLinks) throw invalidArgValue('options', options, 'turns every kind of event off');
+    this.#native = new native.ChangeWatcher(groups, (events, overflowed) => this.#deliver(events, overflowed, emitLinks));
+    this.#native.unref();
+    // Known links tell a new link ('add') from a changed one: the kernel sends RTM_NEWLINK for both.
+    for (const link of native.dumpLinks()) this.#links.set(link.index, link.name);
+  }
+
+  /** Keeps the process alive while the watcher is open. */
+  ref(): this {
+    this.#userRef = true;
+    this.#native?.ref();
+    return this;
+  }
+
+  /** Lets the process exit even though the watcher is open (the default). */
+  unref(): this {
+    this.#userRef = false;
+    if (this.#refs === 0) this.#native?.unref();
+    return this;
+  }
+
+  get closed(): boolean {
+    return this.#native === undefined;
+  }
+
+  close(): void {
+    if (this.#native === undefined) return;
+    this.#native.close();
+    this.#native = undefined;
+    this.emit('close');
+  }
+
+  #deliver(events: NativeChangeEvent[], overflowed: boolean, emitLinks: boolean): void {
+    for (const e of events) {
+      const event = this.#convert(e, emitLinks);
+      if (event !== undefined) this.emit('change', event);
+      if (this.#native === undefined) return; // a listener closed us
+    }
+    if (overflowed) {
+      // Notifications were lost: dump everything again so a consumer can rebuild its view.
+      for (const link of native.dumpLinks()) this.#links.set(link.index, link.name);
+      const family = this.#family;
+      this.emit('resync', { routes: routes(family ? { family } : undefined), interfaces: interfaces() });
+    }
+  }
+
+  #convert(e: NativeChangeEvent, emitLinks: boolean): ChangeEvent | undefined {
+    if (e.kind === 'link') {
+      const link = e.entry as NativeLink;
+      const known = this.#links.has(link.index);
+      if (e.action === 'delete') this.#links.delete(link.index);
+      else this.#links.set(link.index, link.name);
+      if (!emitLinks) return undefined;
+      const { addresses: _unused, ...rest } = toInterface(link);
+      void _unused;
+      return { kind: 'link', action: e.action === 'delete' ? 'delete' : known ? 'change' : 'add', ...rest };
+    }
+    if (e.kind === 'route') {
+      const route = e.entry as NativeRoute;
+      if ((route.flags & RTM_F_CLONED) !== 0) return undefined; // per-destination cache entries
+      if (this.#family !== undefined && route.version !== this.#family) return undefined;
+      return { kind: 'route', action: e.action, ...toEntry(route) };
+    }
+    const address = e.entry as NativeAddress;
+    if (this.#family !== undefined && address.version !== this.#family) return undefined;
+    const owner = this.#links.get(address.index);
+    const converted = toInterfaceAddress(address, owner ?? String(address.index));
+    if (converted === undefined) return undefined;
+    return { kind: 'address', action: e.action, ...converted, ...(owner !== undefined ? { interface: owner } : {}), index: address.index };
+  }
+
+  /** `for await (const event of watch())`: keeps the process alive while iterating; break closes. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<ChangeEvent> {
+    const queue: ChangeEvent[] = [];
+    const waiting: Array<(result: IteratorResult<ChangeEvent>) => void> = [];
+    const onChange = (event: ChangeEvent) => {
+      const next = waiting.shift();
+      if (next) next({ value: event, done: false });
+      else queue.push(event);
+    };
+    const onClose = () => finish();
+    const finish = () => {
+      this.off('change', onChange);
+      this.off('close', onClose);
+      if (--this.#refs === 0 && !this.#userRef) this.#native?.unref();
+      for (const next of waiting.splice(0)) next({ value: undefined, done: true });
+    };
+    this.on('change', onChange);
+    this.on('close', onClose);
+    this.#refs++;
+    this.#native?.ref();
+    const iterator: AsyncIterableIterator<ChangeEvent> = {
+      next: () => {
+        if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
+        if (this.#native === undefined) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => waiting.push(resolve));
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+}
+
+/** Starts watching route, address and link changes. */
+export function watch(options?: WatchOptions): RouteWatcher {
+  return new RouteWatcher(options);
+}
