@@ -197,14 +197,19 @@ export function connect(...args: unknown[]): net.Socket {
 
 export const createConnection = connect;
 
+/** The decision for one destination and the bound, pinned TCP socket that carries it out. */
+function openClient(destination: IpLiteral, routing: ValidRouting, options: Record<string, unknown>): { decision: Decision; made: NativeSocket } {
+  const decision = decide(destination, routing);
+  return { decision, made: openSocket('tcp', decision, routing, { port: options.localPort as number | undefined }) };
+}
+
 /** An IP literal: everything is synchronous, and Node's own connect() drives the bound fd. */
 function connectToAddress(destination: IpLiteral, port: number, options: Record<string, unknown>, routing: ValidRouting, listener?: Listener): net.Socket {
   const ctor = constructorOptions(options);
   let decision: Decision;
   let made: NativeSocket;
   try {
-    decision = decide(destination, routing);
-    made = openSocket('tcp', decision, routing, { port: options.localPort as number | undefined });
+    ({ decision, made } = openClient(destination, routing, options));
   } catch (error) {
     if (!isSystemError(error)) throw error;
     const socket = new net.Socket(ctor);
@@ -320,8 +325,7 @@ function race(socket: net.Socket, placeholderFd: number, candidates: IpLiteral[]
       let decision: Decision;
       let made: NativeSocket;
       try {
-        decision = decide(destination, routing);
-        made = openSocket('tcp', decision, routing, { port: options.localPort as number | undefined });
+        ({ decision, made } = openClient(destination, routing, options));
       } catch (error) {
         if (!isSystemError(error)) {
           stopAll();

@@ -55,6 +55,13 @@ class AttributeReader {
   bool malformed_ = false;
 };
 
+// The attributes that follow a message's fixed header (rtmsg, ifinfomsg, ifaddrmsg).
+AttributeReader AttributesAfter(const NetlinkMessage& msg, size_t fixed_header) {
+  size_t header = NLMSG_ALIGN(fixed_header);
+  if (header > msg.payload_len) header = msg.payload_len;
+  return AttributeReader(msg.payload + header, msg.payload_len - header);
+}
+
 bool ReadU32(const Attribute& a, uint32_t* out) {
   if (a.len < sizeof(uint32_t)) return false;
   std::memcpy(out, a.data, sizeof(uint32_t));
@@ -180,9 +187,7 @@ bool ParseRouteMessage(const NetlinkMessage& msg, RouteInfo* out) {
   out->flags = rtm.rtm_flags;
   out->table = rtm.rtm_table;
 
-  size_t header = NLMSG_ALIGN(sizeof(struct rtmsg));
-  if (header > msg.payload_len) header = msg.payload_len;
-  AttributeReader reader(msg.payload + header, msg.payload_len - header);
+  AttributeReader reader = AttributesAfter(msg, sizeof(struct rtmsg));
   Attribute a;
   while (reader.Next(&a)) {
     bool ok = true;
@@ -232,9 +237,7 @@ bool ParseLinkMessage(const NetlinkMessage& msg, LinkInfo* out) {
   out->flags = ifi.ifi_flags;
   out->type = ifi.ifi_type;
 
-  size_t header = NLMSG_ALIGN(sizeof(struct ifinfomsg));
-  if (header > msg.payload_len) header = msg.payload_len;
-  AttributeReader reader(msg.payload + header, msg.payload_len - header);
+  AttributeReader reader = AttributesAfter(msg, sizeof(struct ifinfomsg));
   Attribute a;
   while (reader.Next(&a)) {
     bool ok = true;
@@ -278,9 +281,7 @@ bool ParseAddressMessage(const NetlinkMessage& msg, AddressInfo* out) {
   out->index = ifa.ifa_index;
   out->flags = ifa.ifa_flags;
 
-  size_t header = NLMSG_ALIGN(sizeof(struct ifaddrmsg));
-  if (header > msg.payload_len) header = msg.payload_len;
-  AttributeReader reader(msg.payload + header, msg.payload_len - header);
+  AttributeReader reader = AttributesAfter(msg, sizeof(struct ifaddrmsg));
   Attribute a;
   while (reader.Next(&a)) {
     bool ok = true;
