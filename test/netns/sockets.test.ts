@@ -136,9 +136,41 @@ describe.skipIf(unsupported !== undefined)(`strong end-system sockets in namespa
     expect(r.events).toEqual(['lookup', 'connect', 'ready', 'end', 'close']);
   });
 
-  it('pins without privileges: the same connection as uid 65534', () => {
-    const [r] = run([{ api: 'routebind', options: { host: t.farV4, port: PORT, localAddress: t.ethB.v4 } }], 65534);
-    expect(r).toMatchObject({ ok: true, seen: t.ethB.v4, describe: { pinned: 'SO_BINDTODEVICE' } });
+  it('pins without privileges: the fixed cases once more as uid 65534', () => {
+    const scenarios: object[] = [];
+    const expected: string[] = [];
+    for (const family of [4, 6] as const) {
+      const b = family === 4 ? t.ethB.v4 : t.ethB.v6;
+      const a = family === 4 ? t.ethA.v4 : t.ethA.v6;
+      const type = family === 4 ? 'udp4' : 'udp6';
+      scenarios.push(
+        { api: 'routebind', options: { host: far(family), port: PORT, localAddress: b } },
+        { api: 'routebind', options: { host: far(family), port: PORT } },
+        { api: 'routebind', options: { host: far(family), port: PORT, interface: 'ethB' } },
+        { kind: 'udp', api: 'routebind', socketOptions: { type }, bind: { address: b }, host: far(family), port: PORT },
+        { kind: 'udp', api: 'routebind', socketOptions: { type, interface: 'ethB' }, connect: true, host: far(family), port: PORT },
+      );
+      expected.push(b, a, b, b, b);
+    }
+    const results = run(scenarios, 65534);
+    expect(results.map((r) => r.seen)).toEqual(expected);
+    for (const r of results) expect(r.describe?.pinned).toBe('SO_BINDTODEVICE');
+  });
+
+  it('mark sets SO_MARK and routes by the same fwmark rule the packets match', () => {
+    t.exec(t.host, ['ip', 'route', 'add', 'default', 'via', t.ethB.gateway4, 'dev', 'ethB', 'table', '142']);
+    t.exec(t.host, ['ip', 'rule', 'add', 'fwmark', '0x42', 'lookup', '142', 'pref', '900']);
+    try {
+      const [marked, plain] = run([
+        { api: 'routebind', options: { host: t.farV4, port: PORT, mark: 0x42 } },
+        { api: 'routebind', options: { host: t.farV4, port: PORT, mark: 0x43 } },
+      ]);
+      expect(marked).toMatchObject({ ok: true, seen: t.ethB.v4, describe: { interface: 'ethB' } });
+      expect(plain).toMatchObject({ ok: true, seen: t.ethA.v4, describe: { interface: 'ethA' } });
+    } finally {
+      t.run(t.host, ['ip', 'rule', 'del', 'pref', '900']);
+      t.run(t.host, ['ip', 'route', 'flush', 'table', '142']);
+    }
   });
 
   it('a server and a UDP socket pinned to ethB receive nothing sent to them through ethA', async () => {
