@@ -59,13 +59,33 @@ class ChangeWatcher : public Napi::ObjectWrap<ChangeWatcher> {
     }
     // The JS object stays alive while the poll is open, even if the caller drops it.
     Napi::ObjectWrap<ChangeWatcher>::Ref();
-    napi_add_env_cleanup_hook(env, CleanupHook, this);
+    // An environment (a worker) that ends with the watcher open must close the poll handle
+    // before the addon is unloaded: libuv calls the close callback later, into our code.
+    napi_add_async_cleanup_hook(env, OnTeardown, this, &teardown_hook_);
   }
 
   ~ChangeWatcher() override { Stop(); }
 
  private:
-  static void CleanupHook(void* self) { static_cast<ChangeWatcher*>(self)->Stop(false); }
+  static void OnTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
+    auto* self = static_cast<ChangeWatcher*>(arg);
+    self->teardown_hook_ = nullptr;
+    self->context_.reset();
+    self->callback_.Reset();
+    if (self->poll_ == nullptr) {
+      napi_remove_async_cleanup_hook(hook);
+      return;
+    }
+    uv_poll_stop(self->poll_);
+    self->poll_->data = hook;
+    uv_close(reinterpret_cast<uv_handle_t*>(self->poll_), [](uv_handle_t* h) {
+      auto hook = static_cast<napi_async_cleanup_hook_handle>(h->data);
+      delete reinterpret_cast<uv_poll_t*>(h);
+      napi_remove_async_cleanup_hook(hook);  // only now may the addon be unloaded
+    });
+    self->poll_ = nullptr;
+    self->feed_.reset();
+  }
 
   static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
     auto* self = static_cast<ChangeWatcher*>(handle->data);
@@ -124,7 +144,7 @@ class ChangeWatcher : public Napi::ObjectWrap<ChangeWatcher> {
     return info.Env().Undefined();
   }
 
-  void Stop(bool from_js = true) {
+  void Stop() {
     if (poll_ == nullptr) return;
     uv_poll_stop(poll_);
     // The handle is freed when libuv is done with it; the fd closes after the poll stopped.
@@ -133,8 +153,11 @@ class ChangeWatcher : public Napi::ObjectWrap<ChangeWatcher> {
     });
     poll_ = nullptr;
     feed_.reset();
-    napi_remove_env_cleanup_hook(Env(), CleanupHook, this);
-    if (from_js) Napi::ObjectWrap<ChangeWatcher>::Unref();
+    if (teardown_hook_ != nullptr) {
+      napi_remove_async_cleanup_hook(teardown_hook_);
+      teardown_hook_ = nullptr;
+    }
+    Napi::ObjectWrap<ChangeWatcher>::Unref();
   }
 
   std::unique_ptr<ChangeFeed> feed_;
@@ -142,6 +165,7 @@ class ChangeWatcher : public Napi::ObjectWrap<ChangeWatcher> {
   std::unique_ptr<Napi::AsyncContext> context_;
   AddonState* state_ = nullptr;
   uv_poll_t* poll_ = nullptr;
+  napi_async_cleanup_hook_handle teardown_hook_ = nullptr;
 };
 
 // True when the kernel announced any route, address or link change since the last call (or
