@@ -448,7 +448,7 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
     }
     try {
       const made = bindForServer('udp', family, address, port ?? 0, iface, routing, {
-        reuseAddress: opts.exclusive === false ? false : options.reuseAddr,
+        reuseAddress: options.reuseAddr,
         v6only: options.ipv6Only,
       }, socket);
       installFd(made, cb);
@@ -463,7 +463,16 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
   socket.connect = function connect(this: dgram.Socket, port: number, address?: string | (() => void), cb?: () => void): void {
     const host = typeof address === 'string' ? address : family === 6 ? '::1' : '127.0.0.1';
     const done = typeof address === 'function' ? address : cb;
-    if (bound || isIP(host.split('%')[0]) === 0) return originalConnect(port, host, done);
+    if (bound) return originalConnect(port, host, done);
+    if (isIP(host.split('%')[0]) === 0) {
+      // A name: resolve it here (for this socket's family), then connect to the address.
+      const lookup = (options.lookup ?? dns.lookup) as (h: string, o: dns.LookupOneOptions, cb: (e: NodeJS.ErrnoException | null, a: string) => void) => void;
+      lookup(host, { family }, (err, resolved) => {
+        if (err) socket.emit('error', err);
+        else socket.connect(port, resolved, done);
+      });
+      return;
+    }
     try {
       const destination = parseIpLiteral('address', host);
       if (destination.family !== family) throw systemError('EINVAL', 'connect', `${host} is not an IPv${family} address`, { address: host });
