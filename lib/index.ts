@@ -11,3 +11,7 @@ export type { RouteCacheOptions } from './route';
 export { watch, RouteWatcher } from './watch';
 export type { WatchOptions, ChangeEvent, RouteChangeEvent, AddressChangeEvent, LinkChangeEvent, ResyncEvent, ChangeAction } from './watch';
 export type { RouteChange, RouteChangeMode } from './follow';
+export { Agent, HttpsAgent, connector } from './agent';
+export type { AgentOptions, HttpsAgentOptions, ConnectorOptions, Connector, ConnectParams, ConnectCallback, Destination, Policy, PolicyAnswer, RoutedOptions } from './agent';
+export { doctor } from './doctor';
+export type { DoctorReport, DoctorFinding, DoctorFindingId, DoctorLookup, DoctorUplink } from './doctor';

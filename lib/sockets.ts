@@ -371,7 +371,10 @@ function race(socket: net.Socket, placeholderFd: number, candidates: IpLiteral[]
 // ---------------------------------------------------------------------------------------------
 // UDP
 
-export type SocketOptions = dgram.SocketOptions & RoutingOptions;
+export type SocketOptions = dgram.SocketOptions & RoutingOptions & {
+  /** Send from this address (pinned to its interface) when connect() or send() binds implicitly. */
+  localAddress?: string;
+};
 
 export interface BindOptions extends dgram.BindOptions {
   /** Pin the socket to this interface (name or index). */
@@ -406,8 +409,8 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
   const options: SocketOptions = typeof type === 'string' ? { type } : type;
   if (options === null || typeof options !== 'object') throw invalidArgType('type', 'of type string or object', type);
   const routing = validateRouting(options);
-  const { interface: _i, pin: _p, strict: _s, mark: _m, ...dgramOptions } = options;
-  void _i; void _p; void _s; void _m;
+  const { interface: _i, pin: _p, strict: _s, mark: _m, localAddress: _l, ...dgramOptions } = options;
+  void _i; void _p; void _s; void _m; void _l;
   const socket = callback ? dgram.createSocket(dgramOptions, callback) : dgram.createSocket(dgramOptions);
   const family: 4 | 6 = options.type === 'udp6' ? 6 : 4;
   const originalBind = socket.bind.bind(socket) as (...args: unknown[]) => dgram.Socket;
@@ -463,6 +466,18 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
   socket.connect = function connect(this: dgram.Socket, port: number, address?: string | (() => void), cb?: () => void): void {
     const host = typeof address === 'string' ? address : family === 6 ? '::1' : '127.0.0.1';
     const done = typeof address === 'function' ? address : cb;
+    const pinned = descriptions.get(socket);
+    if (bound && pinned?.pinned && pinned.interface !== undefined && isIP(host.split('%')[0]) !== 0) {
+      // Bound and pinned by bind(): a connected socket must still have a route out of there.
+      try {
+        const wildcard = pinned.source === '0.0.0.0' || pinned.source === '::';
+        decide(parseIpLiteral('address', host), { ...routing, interface: pinned.interface, ...(wildcard ? {} : { localAddress: parseIpLiteral('address', pinned.source) }) });
+      } catch (error) {
+        if (!isSystemError(error)) throw error;
+        process.nextTick(() => socket.emit('error', error));
+        return;
+      }
+    }
     if (bound) return originalConnect(port, host, done);
     if (isIP(host.split('%')[0]) === 0) {
       // A name: resolve it here (for this socket's family), then connect to the address.

@@ -101,10 +101,12 @@ describe.skipIf(unsupported !== undefined)(`strong end-system sockets in namespa
     t.exec(t.host, ['ip', 'route', 'del', 'default', 'via', t.ethB.gateway4, 'dev', 'ethB']);
     t.exec(t.host, ['ip', '-6', 'route', 'del', 'default', 'via', t.ethB.gateway6, 'dev', 'ethB']);
     try {
-      const [v4, v6] = run([
+      const [v4, v6, udpBound] = run([
         { api: 'routebind', options: { host: t.farV4, port: PORT, localAddress: t.ethB.v4 } },
         { api: 'routebind', options: { host: t.farV6, port: PORT, localAddress: t.ethB.v6 } },
+        { kind: 'udp', api: 'routebind', socketOptions: { type: 'udp4' }, bind: { address: t.ethB.v4 }, connect: true, host: t.farV4, port: PORT },
       ]);
+      expect(udpBound.error).toMatchObject({ code: 'ENETUNREACH', interface: 'ethB' });
       for (const [r, address] of [[v4, t.ethB.v4], [v6, t.ethB.v6]] as const) {
         expect(r.error).toMatchObject({ code: 'ENETUNREACH', interface: 'ethB', address });
         expect(r.error?.message).toContain('ethB');
