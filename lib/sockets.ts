@@ -174,7 +174,8 @@ export function connect(port: number, host?: string, connectionListener?: Listen
 export function connect(path: string, connectionListener?: Listener): net.Socket;
 export function connect(...args: unknown[]): net.Socket {
   const [options, listener] = normalizeConnectArgs(args);
-  if (options.path !== undefined) return net.connect(options as unknown as net.IpcNetConnectOpts, listener);
+  // Only a real path is a pipe: http.Agent passes `path: null` for TCP.
+  if (options.path) return net.connect(options as unknown as net.IpcNetConnectOpts, listener);
   const port = validateConnectPort(options.port);
   const routing = validateRouting(options as RoutingOptions & { localAddress?: unknown });
   const host = options.host === undefined ? 'localhost' : options.host;
