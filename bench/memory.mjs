@@ -2,7 +2,7 @@
 // mode with --expose-gc). Warm up, gc(), read RSS, do the work, gc(), read RSS again: what stays is
 // what the operations leak (V8's heap and malloc arenas have settled during the warm-up).
 //
-//   node --expose-gc bench/memory.mjs lookups-uncached|lookups-cached|connects|connects-net [count]
+//   node --expose-gc bench/memory.mjs lookups-uncached|lookups-cached|connects|connects-net [count [warmup]]
 //
 // Prints one JSON line: { mode, count, warmup, rssBeforeMiB, rssAfterMiB, growthMiB, ... }.
 import { spawn } from 'node:child_process';
@@ -137,22 +137,23 @@ async function connects(connect, count, warmup) {
 
 const mode = process.argv[2];
 const countArg = process.argv[3] !== undefined ? Number(process.argv[3]) : undefined;
+const warmupArg = process.argv[4] !== undefined ? Number(process.argv[4]) : undefined;
 let result;
 switch (mode) {
   case 'lookups-uncached':
-    result = await measure(lookups({ cache: false }), countArg ?? 1_000_000, 10_000);
+    result = await measure(lookups({ cache: false }), countArg ?? 1_000_000, warmupArg ?? 10_000);
     break;
   case 'lookups-cached':
-    result = await measure(lookups(undefined), countArg ?? 1_000_000, 10_000);
+    result = await measure(lookups(undefined), countArg ?? 1_000_000, warmupArg ?? 10_000);
     break;
   case 'connects':
-    result = await connects(routebind.connect, countArg ?? 100_000, 2_000);
+    result = await connects(routebind.connect, countArg ?? 100_000, warmupArg ?? 2_000);
     break;
   case 'connects-net': // the same with net.connect, for comparison
-    result = await connects(net.connect, countArg ?? 100_000, 2_000);
+    result = await connects(net.connect, countArg ?? 100_000, warmupArg ?? 2_000);
     break;
   default:
-    console.error('usage: node --expose-gc bench/memory.mjs lookups-uncached|lookups-cached|connects|connects-net [count]');
+    console.error('usage: node --expose-gc bench/memory.mjs lookups-uncached|lookups-cached|connects|connects-net [count [warmup]]');
     process.exit(2);
 }
 console.log(JSON.stringify({ mode, ...result }));

@@ -1,11 +1,17 @@
 // `npm run bench`: what one routeTo() costs next to the other ways a Node program can learn the
-// route to a destination (spawning iproute2, the connected-UDP-socket trick, a cached answer).
-// Nothing here sends a packet: routeTo asks the kernel's table, and connecting UDP only routes.
+// route to a destination (spawning iproute2, the connected-UDP-socket trick, the raw netlink round
+// trip inside the addon, a cached answer), what routebind.connect() costs next to net.connect(),
+// whether memory stays flat over many lookups and connects (bench/memory.mjs, fresh processes),
+// and how soon a route change reaches watch() (bench/latency.mjs, in a temporary network
+// namespace; root only). Every figure is printed with its target and whether it is met.
+// Nothing here sends a packet off the host: lookups only ask the kernel's table, connects go to
+// loopback, and route changes happen only inside the namespace this script makes and deletes.
 // `--json` prints the results as JSON only; either way they are written to bench/results/latest.json.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,15 +20,35 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const routebind = require('../dist/index.js');
+const { native } = require('../dist/binding.js');
 const { routeTo, routes } = routebind;
 
 const jsonOnly = process.argv.includes('--json');
 const log = jsonOnly ? () => {} : (...args) => console.log(...args);
 
-const CASE_SECONDS = 1; // timed part of each case, split over ROUNDS rounds
-const ROUNDS = 3;
+// Each case's timed budget is split over ROUNDS rounds; odd rounds run the cases in reverse order,
+// so load that comes and goes on a shared machine hits every case alike, and a case's position in
+// the round does not favour it. Ratios are taken within each round (cases measured moments apart)
+// and the median round's ratio is reported.
+const ROUNDS = 7;
 const LOOPBACK = '127.0.0.1';
-const TARGETS = { vsSpawn: 200, vsDgramFresh: 1, connectVsNet: 0.95 };
+const FLOOR_BATCH = 200; // lookups per benchRouteGet() call: the call's own cost vanishes
+const MEMORY_LOOKUPS = 1_000_000;
+const MEMORY_CONNECTS = 100_000;
+const LATENCY_ITERATIONS = 300;
+// The memory children pin V8's young generation (two 1 MiB semi-spaces): otherwise V8 grows it by
+// up to ~24 MiB during a busy loop, which shows in RSS although nothing is retained.
+const MEMORY_NODE_FLAGS = ['--expose-gc', '--min-semi-space-size=1', '--max-semi-space-size=1'];
+
+const TARGETS = {
+  uncachedVsDgramReused: 1.5, // routeTo(d, { cache: false }) µs/op ≤ 1.5 × reused dgram-connect
+  uncachedVsNetlink: 2, // ≤ 2 × the raw netlink round trip (native.benchRouteGet)
+  cacheSpeedup: 8, // a coherent cache hit ≥ 8 × faster than an uncached lookup
+  connectVsNet: 0.95, // routebind.connect() connections/s ≥ 95 % of net.connect()
+  rssGrowthMiB: 1, // < 1 MiB after 1,000,000 lookups / 100,000 connects
+  vsSpawn: 200, // uncached routeTo ≥ 200 × faster than spawning `ip -j route get`
+  vsDgramFresh: 1, // uncached routeTo faster than the dgram trick on a fresh socket
+};
 
 // Results are compared through a sink so the JIT cannot drop the work being timed.
 let sink = 0;
@@ -51,41 +77,51 @@ async function timeRound(fn, isAsync, seconds, maxIterations) {
 }
 
 /**
- * Warms every case up, then times them in ROUNDS interleaved rounds (each case gets 1/ROUNDS of
- * its budget per round) and reports each case's median round: load that comes and goes on a
- * shared machine then hits all cases alike instead of skewing whichever ran at the time.
+ * Warms every case up, then times them in ROUNDS interleaved rounds and reports each case's
+ * median round, keeping every round's rate for the paired ratios.
  */
 async function runCases(cases) {
   for (const c of cases) for (let i = 0; i < c.warmup; i++) c.isAsync ? await c.fn() : c.fn();
   const rounds = cases.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [i, c] of cases.entries()) {
+    const order = [...cases.keys()];
+    if (r % 2 === 1) order.reverse();
+    for (const i of order) {
+      const c = cases[i];
       rounds[i].push(await timeRound(c.fn, c.isAsync, c.seconds / ROUNDS, Math.ceil(c.maxIterations / ROUNDS)));
     }
   }
   return cases.map((c, i) => {
-    const rates = rounds[i].map((t) => t.iterations / t.seconds).sort((a, b) => a - b);
-    const median = rates[Math.floor(rates.length / 2)];
-    const iterations = rounds[i].reduce((sum, t) => sum + t.iterations, 0);
-    const seconds = rounds[i].reduce((sum, t) => sum + t.seconds, 0);
+    const perRound = rounds[i].map((t) => (t.iterations * c.opsPerCall) / t.seconds);
+    const sorted = [...perRound].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
     return {
+      key: c.key,
       name: c.name,
       destination: c.destination,
       opsPerSec: round(median, 0),
       usPerOp: round(1e6 / median, 3),
-      iterations,
-      seconds: round(seconds, 3),
-      roundsOpsPerSec: rates.map((x) => round(x, 0)),
+      operations: rounds[i].reduce((sum, t) => sum + t.iterations, 0) * c.opsPerCall,
+      seconds: round(rounds[i].reduce((sum, t) => sum + t.seconds, 0), 3),
+      roundsOpsPerSec: perRound.map((x) => round(x, 0)),
     };
   });
 }
 
-const defineCase = (name, destination, fn, { warmup, seconds = CASE_SECONDS, maxIterations = 50_000_000, isAsync = false }) =>
-  ({ name, destination, fn, warmup, seconds, maxIterations, isAsync });
+const defineCase = (key, name, destination, fn, { warmup, seconds = 1, maxIterations = 50_000_000, isAsync = false, opsPerCall = 1 }) =>
+  ({ key, name, destination, fn, warmup, seconds, maxIterations, isAsync, opsPerCall });
 
 function round(x, digits) {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The median over rounds of a's time per operation divided by b's (the rounds are paired). */
+function pairedTimeRatio(a, b) {
+  if (a === undefined || b === undefined) return undefined;
+  return Number(median(a.roundsOpsPerSec.map((rateA, r) => b.roundsOpsPerSec[r] / rateA)).toPrecision(3));
 }
 
 /**
@@ -148,6 +184,77 @@ function connectOnce(connect, port) {
   });
 }
 
+/** Runs a child process to completion; resolves with its exit code, stdout and stderr. */
+function run(command, args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.once('error', (error) => resolve({ code: null, stdout, stderr: stderr + error.message }));
+    child.once('close', (code, signal) => resolve({ code: code ?? signal, stdout, stderr }));
+  });
+}
+
+/** The last line of a child's stdout as JSON, or an error naming what went wrong. */
+function lastJsonLine(result, what) {
+  const line = result.stdout.trim().split('\n').pop();
+  if (result.code !== 0 || !line) throw new Error(`${what} failed (exit ${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
+  return JSON.parse(line);
+}
+
+/** RSS growth in a fresh process per mode (bench/memory.mjs). */
+async function measureMemory() {
+  const out = {};
+  for (const [mode, count] of [['lookups-uncached', MEMORY_LOOKUPS], ['lookups-cached', MEMORY_LOOKUPS], ['connects', MEMORY_CONNECTS]]) {
+    log(`  memory: ${count.toLocaleString('en-US')} ${mode} in a fresh process…`);
+    try {
+      out[mode] = lastJsonLine(await run(process.execPath, [...MEMORY_NODE_FLAGS, path.join(here, 'memory.mjs'), mode, String(count)]), `bench/memory.mjs ${mode}`);
+    } catch (error) {
+      out[mode] = { skipped: error.message };
+    }
+  }
+  return out;
+}
+
+/**
+ * Change-to-event latency (bench/latency.mjs) inside a network namespace made for this run and
+ * deleted afterwards whatever happens (also on Ctrl-C). Root only.
+ */
+async function measureLatency() {
+  if (process.getuid?.() !== 0) return { skipped: 'needs root (it makes a temporary network namespace with `ip netns add`)' };
+  const ns = `rbbench-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const ip = (...args) => spawnSync('ip', args, { encoding: 'utf8' });
+  const added = ip('netns', 'add', ns);
+  if (added.status !== 0) return { skipped: `ip netns add failed: ${added.error?.message ?? added.stderr.trim()}` };
+  const remove = () => ip('netns', 'del', ns);
+  const onSignal = (signal) => {
+    remove();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', remove);
+  try {
+    const up = ip('-n', ns, 'link', 'set', 'lo', 'up');
+    if (up.status !== 0) return { skipped: `ip -n ${ns} link set lo up failed: ${up.stderr.trim()}` };
+    log(`  latency: ${LATENCY_ITERATIONS} route replacements in netns ${ns}…`);
+    const result = await run('ip', ['netns', 'exec', ns, process.execPath, path.join(here, 'latency.mjs'), String(LATENCY_ITERATIONS)], {
+      env: { ...process.env, ROUTEBIND_BENCH_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
+    });
+    return { namespace: ns, ...lastJsonLine(result, 'bench/latency.mjs') };
+  } catch (error) {
+    return { skipped: error.message };
+  } finally {
+    const removed = remove();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', remove);
+    if (removed.status !== 0) console.error(`warning: ip netns del ${ns} failed: ${removed.stderr.trim()}`);
+  }
+}
+
 async function main() {
   const started = Date.now();
   const plan = [];
@@ -157,13 +264,26 @@ async function main() {
   const reference = routeTo(LOOPBACK);
   const agreement = { routeTo: { interface: reference.interface, source: reference.source } };
 
-  plan.push(defineCase('routeTo', LOOPBACK, () => { sink ^= routeTo(LOOPBACK).ifindex ?? 0; }, { warmup: 2000 }));
+  // The cost figures: uncached lookup, the addon's raw round trip, the reused dgram trick and a
+  // cache hit, side by side in every round.
+  plan.push(defineCase('uncached', 'routeTo (uncached)', LOOPBACK, () => { sink ^= routeTo(LOOPBACK, { cache: false }).ifindex ?? 0; }, { warmup: 5000, seconds: 3.5 }));
+  plan.push(defineCase('netlink', 'raw netlink round trip (addon)', LOOPBACK, () => { sink += native.benchRouteGet(LOOPBACK, FLOOR_BATCH); }, { warmup: 25, seconds: 3.5, opsPerCall: FLOOR_BATCH }));
+
+  // One socket for the whole run, connected and disconnected again on every call.
+  const socket = dgram.createSocket('udp4');
+  try {
+    await dgramReused(socket, LOOPBACK);
+    plan.push(defineCase('dgramReused', 'dgram connect/disconnect (reused)', LOOPBACK, async () => { sink ^= (await dgramReused(socket, LOOPBACK)).length; }, { warmup: 2000, isAsync: true, seconds: 3.5 }));
+  } catch (error) {
+    notes.push(`reused dgram socket failed (${error.code ?? error.message}): case skipped`);
+  }
+  plan.push(defineCase('cached', 'routeTo (cache hit)', LOOPBACK, () => { sink ^= routeTo(LOOPBACK).ifindex ?? 0; }, { warmup: 20_000, seconds: 2 }));
 
   const far = defaultRouteDestination();
   if (far !== undefined) {
-    plan.push(defineCase('routeTo', far.destination, () => { sink ^= routeTo(far.destination).ifindex ?? 0; }, { warmup: 2000 }));
+    plan.push(defineCase('uncachedFar', 'routeTo (uncached)', far.destination, () => { sink ^= routeTo(far.destination, { cache: false }).ifindex ?? 0; }, { warmup: 2000, seconds: 1.4 }));
   } else {
-    notes.push('no default route with a gateway: the second routeTo case was skipped');
+    notes.push('no default route with a gateway: the default-route routeTo case was skipped');
   }
 
   let haveIp = true;
@@ -174,33 +294,27 @@ async function main() {
     notes.push(`ip -j route get unavailable (${error.code ?? error.message}): spawn case skipped`);
   }
   if (haveIp) {
-    // A few milliseconds per spawn: 200 calls, or fewer if they take longer than 2 s in all.
-    plan.push(defineCase('ip -j route get (spawn)', LOOPBACK, () => { sink ^= ipRouteGet(LOOPBACK).dev.length; }, { warmup: 5, seconds: 2, maxIterations: 200 }));
+    // A few milliseconds per spawn: 210 calls, or fewer if they take longer than 2 s in all.
+    plan.push(defineCase('spawn', 'ip -j route get (spawn)', LOOPBACK, () => { sink ^= ipRouteGet(LOOPBACK).dev.length; }, { warmup: 5, seconds: 2, maxIterations: 210 }));
   }
 
   agreement.dgram = { source: await dgramFresh(LOOPBACK) };
-  plan.push(defineCase('dgram connect (fresh socket)', LOOPBACK, async () => { sink ^= (await dgramFresh(LOOPBACK)).length; }, { warmup: 200, isAsync: true }));
+  plan.push(defineCase('dgramFresh', 'dgram connect (fresh socket)', LOOPBACK, async () => { sink ^= (await dgramFresh(LOOPBACK)).length; }, { warmup: 500, isAsync: true, seconds: 2 }));
 
-  // One socket for the whole run, connected and disconnected again on every call.
-  const socket = dgram.createSocket('udp4');
-  try {
-    await dgramReused(socket, LOOPBACK);
-    plan.push(defineCase('dgram connect/disconnect (reused)', LOOPBACK, async () => { sink ^= (await dgramReused(socket, LOOPBACK)).length; }, { warmup: 200, isAsync: true }));
-  } catch (error) {
-    notes.push(`reused dgram socket failed (${error.code ?? error.message}): case skipped`);
-  }
-
-  // Connections per second on loopback: routebind.connect against net.connect, same server.
-  // The server closes first, so TIME_WAIT stays on its side and client ports recycle.
+  // Connections per second on loopback: routebind.connect against net.connect, same server, the
+  // route cache warm (the warm-up connects fill it). The server closes first, so TIME_WAIT stays
+  // on its side and client ports recycle.
   const server = net.createServer((c) => c.destroy());
   await new Promise((resolve) => server.listen(0, LOOPBACK, resolve));
   const port = server.address().port;
-  plan.push(defineCase('net.connect (loopback)', LOOPBACK, () => connectOnce(net.connect, port), { warmup: 200, isAsync: true, maxIterations: 4000 }));
-  plan.push(defineCase('routebind.connect (loopback)', LOOPBACK, () => connectOnce(routebind.connect, port), { warmup: 200, isAsync: true, maxIterations: 4000 }));
+  plan.push(defineCase('netConnect', 'net.connect (loopback)', LOOPBACK, () => connectOnce(net.connect, port), { warmup: 1000, isAsync: true, seconds: 7, maxIterations: 42_000 }));
+  plan.push(defineCase('routebindConnect', 'routebind.connect (loopback)', LOOPBACK, () => connectOnce(routebind.connect, port), { warmup: 1000, isAsync: true, seconds: 7, maxIterations: 42_000 }));
 
   const cache = new Map([[LOOPBACK, reference]]);
-  plan.push(defineCase('Map.get (cached Route)', LOOPBACK, () => { sink ^= cache.get(LOOPBACK).ifindex; }, { warmup: 100_000 }));
+  plan.push(defineCase('mapGet', 'Map.get (cached Route)', LOOPBACK, () => { sink ^= cache.get(LOOPBACK).ifindex; }, { warmup: 100_000, seconds: 0.7 }));
 
+  log(`routebind bench: ${process.version} ${process.platform}-${process.arch}, kernel ${os.release()}, ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} CPUs`);
+  log(`  timing ${plan.length} cases in ${ROUNDS} interleaved rounds…`);
   let cases;
   try {
     cases = await runCases(plan);
@@ -208,23 +322,61 @@ async function main() {
     socket.close();
     server.close();
   }
+  const memory = await measureMemory();
+  const latency = await measureLatency();
 
-  const find = (name) => cases.find((c) => c.name === name && c.destination === LOOPBACK);
-  const base = find('routeTo');
-  // Three significant figures: the Map.get ratio is far below 1.
-  const ratio = (other) => (other === undefined ? undefined : Number((base.opsPerSec / other.opsPerSec).toPrecision(3)));
-  const spawn = find('ip -j route get (spawn)');
-  const fresh = find('dgram connect (fresh socket)');
-  const map = find('Map.get (cached Route)');
-  const netConnect = find('net.connect (loopback)');
-  const routedConnect = find('routebind.connect (loopback)');
-  const connectRatio = netConnect && routedConnect ? Number((routedConnect.opsPerSec / netConnect.opsPerSec).toPrecision(3)) : undefined;
-  const ratios = [
-    { name: 'routeTo vs ip spawn', value: ratio(spawn), target: TARGETS.vsSpawn },
-    { name: 'routeTo vs fresh dgram-connect', value: ratio(fresh), target: TARGETS.vsDgramFresh },
-    { name: 'routeTo vs Map.get', value: ratio(map), target: null },
-    { name: 'routebind.connect vs net.connect', value: connectRatio, target: TARGETS.connectVsNet },
-  ].map((r) => ({ ...r, met: r.target === null || r.value === undefined ? null : r.value >= r.target }));
+  const byKey = (key) => cases.find((c) => c.key === key);
+  const uncached = byKey('uncached');
+  const us = (c) => (c === undefined ? 'n/a' : `${c.usPerOp.toFixed(c.usPerOp < 0.1 ? 3 : 2)} µs`);
+
+  const figures = [];
+  // kind 'max': value ≤ target; 'min': value ≥ target; 'below': value < target; 'report': no target.
+  const figure = (id, name, value, unit, kind, target, detail, skipped) => {
+    const met = value === undefined || kind === 'report' ? null
+      : kind === 'max' ? value <= target : kind === 'min' ? value >= target : value < target;
+    figures.push({
+      id, figure: name, value: value ?? null, unit, target: kind === 'report' ? null : target, targetKind: kind,
+      met, status: value === undefined ? 'skipped' : kind === 'report' ? 'reported' : met ? 'met' : 'not met',
+      detail: detail ?? null, ...(skipped ? { skipped } : {}),
+    });
+  };
+
+  const dgramReusedCase = byKey('dgramReused');
+  figure('uncachedVsDgramReused', 'uncached routeTo ÷ reused dgram-connect (time per op)', pairedTimeRatio(uncached, dgramReusedCase), '×', 'max',
+    TARGETS.uncachedVsDgramReused, `${us(uncached)} vs ${us(dgramReusedCase)}`);
+  const netlink = byKey('netlink');
+  figure('uncachedVsNetlink', 'uncached routeTo ÷ raw netlink round trip (time per op)', pairedTimeRatio(uncached, netlink), '×', 'max',
+    TARGETS.uncachedVsNetlink, `${us(uncached)} vs ${us(netlink)}`);
+  const cached = byKey('cached');
+  figure('cacheSpeedup', 'cache hit speed-up (uncached ÷ cached time per op)', pairedTimeRatio(uncached, cached), '×', 'min',
+    TARGETS.cacheSpeedup, `${us(uncached)} vs ${us(cached)}`);
+  const netConnect = byKey('netConnect');
+  const rbConnect = byKey('routebindConnect');
+  figure('connectVsNet', 'routebind.connect ÷ net.connect (connections/s)', pairedTimeRatio(netConnect, rbConnect), '×', 'min',
+    TARGETS.connectVsNet, netConnect && rbConnect ? `${rbConnect.opsPerSec.toLocaleString('en-US')} vs ${netConnect.opsPerSec.toLocaleString('en-US')} /s` : undefined);
+  for (const [mode, name] of [
+    ['lookups-uncached', `RSS growth, ${MEMORY_LOOKUPS.toLocaleString('en-US')} uncached lookups`],
+    ['lookups-cached', `RSS growth, ${MEMORY_LOOKUPS.toLocaleString('en-US')} cached lookups`],
+    ['connects', `RSS growth, ${MEMORY_CONNECTS.toLocaleString('en-US')} routebind.connect`],
+  ]) {
+    const m = memory[mode];
+    figure(`rss:${mode}`, name, m.growthMiB, 'MiB', 'below', TARGETS.rssGrowthMiB,
+      m.skipped ? undefined : `${m.rssBeforeMiB.toFixed(1)} → ${m.rssAfterMiB.toFixed(1)} MiB in ${m.seconds.toFixed(1)} s`, m.skipped);
+  }
+  const latencyDetail = latency.skipped ? undefined : `${latency.samples} changes, min ${latency.minUs} µs, max ${latency.maxUs} µs, ${latency.missed} missed`;
+  figure('latencyMedian', 'route change → watch() event, median', latency.medianUs ?? undefined, 'µs', 'report', null, latencyDetail, latency.skipped);
+  figure('latencyP99', 'route change → watch() event, p99', latency.p99Us ?? undefined, 'µs', 'report', null, latencyDetail, latency.skipped);
+  const spawnCase = byKey('spawn');
+  figure('vsSpawn', 'uncached routeTo speed-up over spawning ip -j route get', pairedTimeRatio(spawnCase, uncached), '×', 'min',
+    TARGETS.vsSpawn, `${us(uncached)} vs ${us(spawnCase)}`);
+  const fresh = byKey('dgramFresh');
+  figure('vsDgramFresh', 'uncached routeTo speed-up over fresh-socket dgram-connect', pairedTimeRatio(fresh, uncached), '×', 'min',
+    TARGETS.vsDgramFresh, `${us(uncached)} vs ${us(fresh)}`);
+  const map = byKey('mapGet');
+  figure('cachedVsMapGet', 'cache hit ÷ plain Map.get (time per op)', pairedTimeRatio(cached, map), '×', 'report', null,
+    `${us(cached)} vs ${us(map)}: the cost of coherence (one non-blocking recv per hit)`);
+
+  for (const f of figures) if (f.skipped) notes.push(`${f.figure}: skipped (${f.skipped})`);
 
   const results = {
     date: new Date().toISOString(),
@@ -232,10 +384,14 @@ async function main() {
     platform: `${process.platform}-${process.arch}`,
     kernel: os.release(),
     cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    rounds: ROUNDS,
     destinations: { loopback: LOOPBACK, defaultRoute: far ?? null },
     agreement,
-    cases,
-    ratios,
+    figures,
+    cases: cases.map(({ key: _key, ...c }) => c),
+    memory: { nodeFlags: MEMORY_NODE_FLAGS, ...memory },
+    latency,
     notes,
     totalSeconds: round((Date.now() - started) / 1000, 1),
   };
@@ -247,26 +403,34 @@ async function main() {
     console.log(JSON.stringify(results, null, 2));
     return;
   }
-  log(`routebind bench: ${results.node} ${results.platform}, kernel ${results.kernel}, ${results.cpu}`);
+  log('');
   if (far !== undefined) log(`default-route destination: ${far.destination} (${far.via}, gateway ${far.gateway} dev ${far.interface})`);
   log(`answers for ${LOOPBACK}: routeTo ${reference.interface}/${reference.source}` +
     (agreement.ip ? `, ip ${agreement.ip.interface}/${agreement.ip.source}` : '') + `, dgram source ${agreement.dgram.source}`);
   log('');
-  const rows = cases.map((c) => [c.name, c.destination, c.opsPerSec.toLocaleString('en-US'), c.usPerOp.toFixed(3), String(c.iterations)]);
-  const header = ['case', 'destination', 'ops/s', 'µs/op', 'iterations'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  log(line(header));
-  log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) log(line(r));
+  table(['case', 'destination', 'ops/s', 'µs/op', 'operations'],
+    cases.map((c) => [c.name, c.destination, c.opsPerSec.toLocaleString('en-US'), c.usPerOp.toFixed(3), c.operations.toLocaleString('en-US')]), 'llrrr');
   log('');
-  for (const r of ratios) {
-    const value = r.value === undefined ? 'n/a' : `${r.value}×`;
-    const verdict = r.target === null ? (r.value === undefined ? '' : `(for reference: the cached answer is ${Math.round(1 / r.value)}× faster)`) : r.met === null ? '(not measured)' : `target ≥ ${r.target}×: ${r.met ? 'met' : 'NOT met'}`;
-    log(`${r.name.padEnd(32)} ${value.padStart(10)}  ${verdict}`);
-  }
+  const targetText = (f) => (f.targetKind === 'report' ? 'report only'
+    : `${f.targetKind === 'max' ? '≤' : f.targetKind === 'min' ? '≥' : '<'} ${f.target}${f.unit === '×' ? '×' : ` ${f.unit}`}`);
+  const valueText = (f) => (f.value === null ? 'n/a' : f.unit === '×' ? `${f.value}×` : `${f.value} ${f.unit}`);
+  const metText = (f) => ({ met: 'yes', 'not met': 'NO', reported: 'reported', skipped: 'skipped' })[f.status];
+  for (const f of figures) if (f.detail !== null) log(`${f.figure}: ${f.detail}`);
   for (const n of notes) log(`note: ${n}`);
-  log(`\n${results.totalSeconds} s; written to ${path.relative(process.cwd(), path.join(here, 'results', 'latest.json'))}`);
+  log('');
+  table(['figure', 'value', 'target', 'met'], figures.map((f) => [f.figure, valueText(f), targetText(f), metText(f)]), 'lrll', ' | ');
+  const missed = figures.filter((f) => f.status === 'not met');
+  log(`\n${missed.length === 0 ? 'every target met' : `${missed.length} target(s) NOT met: ${missed.map((f) => f.id).join(', ')}`}; ` +
+    `${results.totalSeconds} s; written to ${path.relative(process.cwd(), path.join(here, 'results', 'latest.json'))}`);
+}
+
+/** Prints rows as aligned columns; `align` has one letter per column, 'l' or 'r'. */
+function table(header, rows, align, separator = '  ') {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (align[i] === 'l' ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(separator).trimEnd();
+  log(line(header));
+  log(widths.map((w) => '-'.repeat(w)).join(separator.replace(/ /g, '-')));
+  for (const r of rows) log(line(r));
 }
 
 await main();

@@ -11,7 +11,7 @@ import * as tls from 'node:tls';
 import { validateRouting, type RoutingOptions } from './decide';
 import { invalidArgType, invalidArgValue } from './errors';
 import type { RouteChangeMode } from './follow';
-import { connect, type ConnectOptions } from './sockets';
+import { connect, describeAsLayer, type ConnectOptions } from './sockets';
 import { rejectUnknownKeys, validateInteger, validateObject } from './validate';
 
 /** What a `policy` is asked about: one new connection. */
@@ -244,6 +244,7 @@ export class HttpsAgent extends https.Agent {
       // https.Agent's own createConnection: tls.connect() plus its session cache.
       const secure = super.createConnection({ ...tcpOptions(o), socket: raw } as https.RequestOptions) as tls.TLSSocket;
       retireOnRouteChange(this, secure, raw);
+      describeAsLayer(secure, raw);
       return secure;
     } catch (error) {
       return failed(callback, error);
@@ -330,6 +331,7 @@ export function connector(options?: ConnectorOptions): Connector {
           host,
           port,
         });
+        if (raw !== undefined) describeAsLayer(tlsSocket, raw);
         tlsSocket.on('session', (s: Buffer) => remember(sessionKey, s));
         tlsSocket.once('close', (hadError: boolean) => {
           if (hadError) sessions.delete(sessionKey);

@@ -33,9 +33,17 @@ export interface SocketDescription {
 
 const descriptions = new WeakMap<object, SocketDescription>();
 
-/** What routebind applied to a socket or server it made; undefined for anything else. */
+// A TLS socket over a routebind socket describes as the socket underneath it.
+const layeredOver = new WeakMap<object, object>();
+
+/** What routebind applied to a socket or server it made (or to a TLS socket over one); undefined for anything else. */
 export function describe(socket: object): SocketDescription | undefined {
-  return descriptions.get(socket);
+  return descriptions.get(socket) ?? descriptions.get(layeredOver.get(socket) ?? socket);
+}
+
+/** Makes describe(upper) answer for `lower`, the routebind socket it runs over. */
+export function describeAsLayer(upper: object, lower: object): void {
+  layeredOver.set(upper, lower);
 }
 
 function record(target: object, decision: Decision | undefined, made: NativeSocket, source: string, iface?: { name: string; index: number }): void {

@@ -206,6 +206,7 @@ describe.skipIf(unsupported !== undefined)(`HTTP over routebind sockets in names
     expect(seenBy(viaA)).toEqual([t.ethA.v4, t.ethA.v6]);
     expect(seenBy(viaB)).toEqual([t.ethB.v4, t.ethB.v6]);
     expect(viaB.results[0].seen).toMatchObject({ servername: null }); // no SNI for an IP literal
+    expect(viaB.described[0]).toMatchObject({ source: t.ethB.v4, interface: 'ethB', pinned: 'SO_BINDTODEVICE' }); // the TLS socket describes as the one under it
     expect(seenBy(fromB)).toEqual([t.ethB.v4]);
     expect(seenBy(byPolicy)).toEqual([t.ethB.v4, t.ethA.v6]);
     expect(byPolicy.policyCalls[0]).toEqual({ host: t.farV4, port: HTTPS_PORT, protocol: 'https:' });
