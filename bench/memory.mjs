@@ -1,10 +1,14 @@
 // RSS growth over many operations, for `npm run bench` (bench/run.mjs starts one fresh process per
-// mode with --expose-gc). Warm up, gc(), read RSS, do the work, gc(), read RSS again: what stays is
-// what the operations leak (V8's heap and malloc arenas have settled during the warm-up).
+// mode). Warm up, gc(), read RSS, do the work, gc(), read RSS again: what stays is what the
+// operations leak. RSS is also read at three checkpoints on the way: a leak climbs steadily, a
+// heap settling into its working size steps once.
 //
-//   node --expose-gc bench/memory.mjs lookups-uncached|lookups-cached|connects|connects-net [count [warmup]]
+//   MALLOC_ARENA_MAX=1 node --expose-gc --single-threaded-gc --min-semi-space-size=1 \
+//     --max-semi-space-size=1 bench/memory.mjs lookups-uncached|lookups-cached|connects|connects-net [count [warmup]]
 //
-// Prints one JSON line: { mode, count, warmup, rssBeforeMiB, rssAfterMiB, growthMiB, ... }.
+// (Only --expose-gc is required; the rest take V8's and malloc's own ±1 MiB and young-generation
+// resizing out of the figure, see bench/run.mjs.) Prints one JSON line: { mode, count, warmup,
+// rssBeforeMiB, rssAfterMiB, growthMiB, checkpoints, spaceGrowthMiB, ... }.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import v8 from 'node:v8';
@@ -83,7 +87,6 @@ function round(x) {
 
 function lookups(options) {
   return async (n) => {
-    // Chunks of 10k keep the loop cheap and still let measure() interleave.
     for (let i = 0; i < n; i++) sink ^= routebind.routeTo(LOOPBACK, options).ifindex ?? 0;
   };
 }

@@ -36,9 +36,13 @@ const FLOOR_BATCH = 200; // lookups per benchRouteGet() call: the call's own cos
 const MEMORY_LOOKUPS = 1_000_000;
 const MEMORY_CONNECTS = 100_000;
 const LATENCY_ITERATIONS = 300;
-// The memory children pin V8's young generation (two 1 MiB semi-spaces): otherwise V8 grows it by
-// up to ~24 MiB during a busy loop, which shows in RSS although nothing is retained.
-const MEMORY_NODE_FLAGS = ['--expose-gc', '--min-semi-space-size=1', '--max-semi-space-size=1'];
+// The memory children run with V8's young generation pinned to two 1 MiB semi-spaces (V8 otherwise
+// grows it by up to ~24 MiB in a busy loop: RSS that is reserved, not retained), the garbage
+// collector on the main thread and one malloc arena (V8's helper threads otherwise leave pages in
+// their own arenas and pools that come and go by ±1 MiB). A leak, of JS objects or of the addon's
+// mallocs, still shows; only the noise goes.
+const MEMORY_NODE_FLAGS = ['--expose-gc', '--single-threaded-gc', '--min-semi-space-size=1', '--max-semi-space-size=1'];
+const MEMORY_ENV = { MALLOC_ARENA_MAX: '1' };
 
 const TARGETS = {
   uncachedVsDgramReused: 1.5, // routeTo(d, { cache: false }) µs/op ≤ 1.5 × reused dgram-connect
@@ -184,10 +188,13 @@ function connectOnce(connect, port) {
   });
 }
 
-/** Runs a child process to completion; resolves with its exit code, stdout and stderr. */
+/** Runs a child process to completion (killed after options.timeout ms); resolves with its exit code, stdout and stderr. */
+const children = new Set();
 function run(command, args, options = {}) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    children.add(child);
+    child.once('close', () => children.delete(child));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => { stdout += chunk; });
@@ -210,7 +217,8 @@ async function measureMemory() {
   for (const [mode, count] of [['lookups-uncached', MEMORY_LOOKUPS], ['lookups-cached', MEMORY_LOOKUPS], ['connects', MEMORY_CONNECTS]]) {
     log(`  memory: ${count.toLocaleString('en-US')} ${mode} in a fresh process…`);
     try {
-      out[mode] = lastJsonLine(await run(process.execPath, [...MEMORY_NODE_FLAGS, path.join(here, 'memory.mjs'), mode, String(count)]), `bench/memory.mjs ${mode}`);
+      const args = [...MEMORY_NODE_FLAGS, path.join(here, 'memory.mjs'), mode, String(count)];
+      out[mode] = lastJsonLine(await run(process.execPath, args, { env: { ...process.env, ...MEMORY_ENV }, timeout: 180_000 }), `bench/memory.mjs ${mode}`);
     } catch (error) {
       out[mode] = { skipped: error.message };
     }
@@ -230,6 +238,7 @@ async function measureLatency() {
   if (added.status !== 0) return { skipped: `ip netns add failed: ${added.error?.message ?? added.stderr.trim()}` };
   const remove = () => ip('netns', 'del', ns);
   const onSignal = (signal) => {
+    for (const child of children) child.kill();
     remove();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
@@ -242,6 +251,7 @@ async function measureLatency() {
     log(`  latency: ${LATENCY_ITERATIONS} route replacements in netns ${ns}…`);
     const result = await run('ip', ['netns', 'exec', ns, process.execPath, path.join(here, 'latency.mjs'), String(LATENCY_ITERATIONS)], {
       env: { ...process.env, ROUTEBIND_BENCH_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
+      timeout: 60_000,
     });
     return { namespace: ns, ...lastJsonLine(result, 'bench/latency.mjs') };
   } catch (error) {
@@ -390,7 +400,7 @@ async function main() {
     agreement,
     figures,
     cases: cases.map(({ key: _key, ...c }) => c),
-    memory: { nodeFlags: MEMORY_NODE_FLAGS, ...memory },
+    memory: { nodeFlags: MEMORY_NODE_FLAGS, env: MEMORY_ENV, ...memory },
     latency,
     notes,
     totalSeconds: round((Date.now() - started) / 1000, 1),
@@ -415,7 +425,10 @@ async function main() {
     : `${f.targetKind === 'max' ? '≤' : f.targetKind === 'min' ? '≥' : '<'} ${f.target}${f.unit === '×' ? '×' : ` ${f.unit}`}`);
   const valueText = (f) => (f.value === null ? 'n/a' : f.unit === '×' ? `${f.value}×` : `${f.value} ${f.unit}`);
   const metText = (f) => ({ met: 'yes', 'not met': 'NO', reported: 'reported', skipped: 'skipped' })[f.status];
-  for (const f of figures) if (f.detail !== null) log(`${f.figure}: ${f.detail}`);
+  // What each figure was computed from (case medians; the ratios themselves are paired per round).
+  figures.forEach((f, i) => {
+    if (f.detail !== null && f.detail !== figures[i - 1]?.detail) log(`${f.figure}: ${f.detail}`);
+  });
   for (const n of notes) log(`note: ${n}`);
   log('');
   table(['figure', 'value', 'target', 'met'], figures.map((f) => [f.figure, valueText(f), targetText(f), metText(f)]), 'lrll', ' | ');
