@@ -24,7 +24,7 @@ export interface Decision {
   source: string;
   interface: string;
   ifindex: number;
-  /** Whether to pin (the caller's `pin`, and never for the loopback-owned service addresses). */
+  /** Whether to pin: the caller's `pin` (default true). */
   pin: boolean;
   /** The IPv6 zone of a link-local source. */
   scopeId?: number;
@@ -179,7 +179,8 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
  */
 function lookUp(target: string, query: RouteQuery, family: 4 | 6): Route {
   try {
-    return routeTo(target, query);
+    // An empty query takes routeTo's cheapest cache path (the destination string is the key).
+    return routeTo(target, Object.keys(query).length === 0 ? undefined : query);
   } catch (error) {
     const retry = family === 6 && query.from !== undefined && query.interface !== undefined &&
       isSystemError(error) && error.code === 'ENETUNREACH' && error.syscall === 'RTM_GETROUTE';

@@ -225,7 +225,8 @@ function connectToAddress(destination: IpLiteral, port: number, options: Record<
     if (listener) socket.once('connect', listener);
     return failLater(socket, withConnectContext(error, destination, port));
   }
-  const socket = wrapStream(made.fd, ctor);
+  // manualStart: no read is started before connect (Node starts one itself once connected).
+  const socket = wrapStream(made.fd, { ...ctor, manualStart: true } as net.SocketConstructorOpts);
   record(socket, decision, made, decision.source);
   applyStreamOptions(socket, options);
   afterConnectOptions(socket, options);
