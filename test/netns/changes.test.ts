@@ -104,6 +104,14 @@ describe.skipIf(unsupported !== undefined)(`change events and the route cache in
     expect(closed).toBe('true');
   });
 
+  it("an overrun of the watcher's socket (ENOBUFS) is not swallowed: 'resync' carries the whole table again", () => {
+    const r = t.node<{ resync: boolean; changes: number; routesInResync?: number }>(t.host, 'overrun.cjs', { routes: 40_000 }, { timeoutMs: 60_000 });
+    expect(r.resync).toBe(true);
+    expect(r.changes).toBeLessThan(40_000); // some notifications really were lost…
+    expect(r.routesInResync).toBe(40_000); // …and the re-dump has every route
+    t.exec(t.host, ['ip', 'route', 'flush', 'dev', 'lo', 'table', 'main']);
+  });
+
   it('the route cache is coherent: 1,000 default-route flips by another process, zero stale answers', () => {
     const r = t.node<{ flips: number; stale: number; cachedAgreed: number; stats: { size: number } }>(t.host, 'coherence.cjs', {
       far: t.farV4,
