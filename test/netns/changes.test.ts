@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildTwoUplinkHost, namespaceSupport, type Topology } from './topology';
+import { buildTwoUplinkHost, lineReader, namespaceSupport, type Topology } from './topology';
 
 const unsupported = namespaceSupport();
 const PORT = 7000;
@@ -22,25 +22,10 @@ describe.skipIf(unsupported !== undefined)(`change events and the route cache in
 
   async function startWatcher(options: object) {
     const child = t.spawn(t.host, [process.execPath, 'test/netns/fixtures/watch-events.cjs', JSON.stringify(options)]);
-    const lines: Line[] = [];
-    let buffered = '';
-    child.stdout!.on('data', (chunk) => {
-      buffered += chunk;
-      const parts = buffered.split('\n');
-      buffered = parts.pop()!;
-      for (const part of parts) lines.push(JSON.parse(part));
-    });
-    while (!lines.some((l) => l.ready)) await once(child.stdout!, 'data');
-    const waitFor = async (predicate: (e: Record<string, any>) => boolean, ms = 2000) => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const found = lines.find((l) => l.event && predicate(l.event));
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no matching event; saw ${JSON.stringify(lines.map((l) => l.event))}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    return { child, lines, waitFor };
+    const reader = lineReader<Line>(child, JSON.parse);
+    await reader.waitFor((l) => l.ready === true);
+    const waitFor = (predicate: (e: Record<string, any>) => boolean, ms = 2000) => reader.waitFor((l) => l.event !== undefined && predicate(l.event), ms);
+    return { child, lines: reader.lines, waitFor };
   }
 
   it('emits route, address and link events as `ip` makes the changes', async () => {

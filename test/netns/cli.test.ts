@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildTwoUplinkHost, namespaceSupport, ROOT, type Topology } from './topology';
+import { buildTwoUplinkHost, namespaceSupport, ROOT, type Topology, lineReader } from './topology';
 
 const unsupported = namespaceSupport();
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -51,30 +51,6 @@ function buildSingleHomedHost(): { host: string; router: string; destroy(): void
     throw error;
   }
   return { host, router, destroy };
-}
-
-/** Collects a child's stdout lines and waits for one that matches. */
-function lineReader(child: ChildProcess) {
-  const lines: string[] = [];
-  let buffered = '';
-  child.stdout!.on('data', (chunk) => {
-    buffered += chunk;
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    lines.push(...parts);
-  });
-  return {
-    lines,
-    async waitFor(predicate: (line: string) => boolean, ms = 3000): Promise<string> {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const found = lines.find(predicate);
-        if (found !== undefined) return found;
-        if (Date.now() > deadline) throw new Error(`no matching line; saw ${JSON.stringify(lines)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
 }
 
 async function stderrSays(child: ChildProcess, text: string): Promise<void> {

@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildTwoUplinkHost, hasNft, namespaceSupport, type Topology } from './topology';
+import { buildTwoUplinkHost, hasNft, lineReader, namespaceSupport, type Topology } from './topology';
 
 interface Outcome {
   ok: boolean;
@@ -177,15 +177,8 @@ describe.skipIf(unsupported !== undefined)(`strong end-system sockets in namespa
 
   it('a server and a UDP socket pinned to ethB receive nothing sent to them through ethA', async () => {
     const server = t.spawn(t.host, [process.execPath, 'test/netns/fixtures/pinned-server.cjs', JSON.stringify({ interface: 'ethB', tcpPort: 7100, udpPort: 7101 })]);
-    const lines: Array<Record<string, any>> = [];
-    let buffered = '';
-    server.stdout!.on('data', (chunk) => {
-      buffered += chunk;
-      const parts = buffered.split('\n');
-      buffered = parts.pop()!;
-      for (const part of parts) lines.push(JSON.parse(part));
-    });
-    while (!lines.some((l) => l.ready)) await once(server.stdout!, 'data');
+    const { lines, waitFor } = lineReader<Record<string, any>>(server, JSON.parse);
+    await waitFor((l) => l.ready === true);
     expect(lines[0]).toMatchObject({ tcp: { interface: 'ethB', pinned: 'SO_BINDTODEVICE' }, udp: { interface: 'ethB', pinned: 'SO_BINDTODEVICE' } });
     const results = t.node<Outcome[]>(t.far, 'sockets.cjs', [
       { api: 'node', options: { host: t.ethA.v4, port: 7100 }, timeoutMs: 1000 },

@@ -144,3 +144,27 @@ export function buildTwoUplinkHost(options: { policyRules?: boolean; spoofFilter
   }
   return topology;
 }
+
+/** Collects a child's stdout lines (parsed by `parse`) and waits for one that matches. */
+export function lineReader<T = string>(child: ChildProcess, parse: (line: string) => T = (line) => line as unknown as T) {
+  const lines: T[] = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk) => {
+    buffered += chunk;
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    for (const part of parts) lines.push(parse(part));
+  });
+  return {
+    lines,
+    async waitFor(predicate: (line: T) => boolean, ms = 3000): Promise<T> {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const found = lines.find(predicate);
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error(`no matching line; saw ${JSON.stringify(lines)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
