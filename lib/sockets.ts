@@ -557,7 +557,12 @@ function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, address: string | und
     owner = holder;
   }
   const version = literal?.family ?? (address === '0.0.0.0' ? 4 : address === '::' ? 6 : family);
-  const pin = routing.pin && owner !== undefined;
+  // A service address on a loopback device (an anycast VIP, …) belongs to no link: pinning to lo
+  // would keep every reply on the host. Such a socket is bound, not pinned, unless an interface
+  // was asked for; loopback's own addresses (127/8, ::1) are pinned as any other.
+  const serviceAddress = literal !== undefined && iface === undefined && owner?.flags.includes('loopback') === true &&
+    !/^127\./.test(literal.address) && literal.address !== '::1';
+  const pin = routing.pin && owner !== undefined && !serviceAddress;
   const made = native.createSocket({
     version,
     type,

@@ -159,6 +159,31 @@ describe.skipIf(unsupported !== undefined)(`strong end-system sockets in namespa
     for (const r of results) expect(r.describe?.pinned).toBe('SO_BINDTODEVICE');
   });
 
+  it('a service address on lo: clients send from it out of the routed uplink, a UDP server answers from it', async () => {
+    const vip = '198.18.77.1';
+    t.exec(t.host, ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'lo']);
+    t.exec(t.routerA, ['ip', 'route', 'add', `${vip}/32`, 'via', t.ethA.v4]);
+    t.exec(t.far, ['ip', 'route', 'add', `${vip}/32`, 'via', '198.18.3.1']);
+    const server = t.spawn(t.host, [process.execPath, '-e', `
+      const rb = require('./dist/index.js');
+      const udp = rb.createSocket('udp4');
+      udp.on('message', (m, r) => udp.send('from-vip', r.port, r.address));
+      udp.bind({ port: 7300, address: '${vip}' }, () => console.log(JSON.stringify(rb.describe(udp))));`]);
+    try {
+      const [described] = await once(server.stdout!, 'data');
+      expect(JSON.parse(String(described))).toMatchObject({ source: vip, interface: 'lo', pinned: null });
+      const [client] = run([{ api: 'routebind', options: { host: t.farV4, port: PORT, localAddress: vip } }]);
+      expect(client).toMatchObject({ ok: true, seen: vip, describe: { interface: 'ethA', source: vip, pinned: 'SO_BINDTODEVICE' } });
+      const [reply] = t.node<Outcome[]>(t.far, 'sockets.cjs', [{ kind: 'udp', api: 'node', socketOptions: { type: 'udp4' }, connect: true, host: vip, port: 7300 }]);
+      expect(reply).toMatchObject({ ok: true, seen: 'from-vip' }); // a connected client drops replies from any other address
+    } finally {
+      server.kill();
+      t.run(t.far, ['ip', 'route', 'del', `${vip}/32`]);
+      t.run(t.routerA, ['ip', 'route', 'del', `${vip}/32`]);
+      t.run(t.host, ['ip', 'addr', 'del', `${vip}/32`, 'dev', 'lo']);
+    }
+  });
+
   it('mark sets SO_MARK and routes by the same fwmark rule the packets match', () => {
     t.exec(t.host, ['ip', 'route', 'add', 'default', 'via', t.ethB.gateway4, 'dev', 'ethB', 'table', '142']);
     t.exec(t.host, ['ip', 'rule', 'add', 'fwmark', '0x42', 'lookup', '142', 'pref', '900']);
