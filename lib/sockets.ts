@@ -626,6 +626,13 @@ export function createServer(options?: net.ServerOpts & RoutingOptions | ((socke
     }
     try {
       const made = bindForServer('tcp', 6, host ?? '::', port ?? 0, iface, routing, { reuseAddress: true, v6only: opts?.ipv6Only ?? false }, server);
+      // Accepted connections inherit the listener's pin: describe them as pinned there too.
+      const listening = descriptions.get(server);
+      if (listening !== undefined) {
+        server.prependListener('connection', (socket: net.Socket) => {
+          descriptions.set(socket, { ...listening, source: socket.localAddress ?? listening.source, ...(socket.remoteAddress ? { destination: socket.remoteAddress } : {}) });
+        });
+      }
       try {
         originalListen({ fd: made.fd, ...(backlog !== undefined ? { backlog } : {}) }, cb);
       } catch (error) {

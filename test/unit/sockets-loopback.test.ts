@@ -119,12 +119,17 @@ describe('sockets on loopback', () => {
   });
 
   it('a pinned server on lo and a pinned UDP socket answer on loopback', async () => {
-    const pinned = routebind.createServer((c) => c.end(`${c.localAddress}\n`));
+    let accepted: ReturnType<typeof routebind.describe>;
+    const pinned = routebind.createServer((c) => {
+      accepted = routebind.describe(c);
+      c.end(`${c.localAddress}\n`);
+    });
     await new Promise<void>((r) => pinned.listen({ port: 0, host: '127.0.0.1', interface: 'lo' }, r));
     expect(routebind.describe(pinned)).toMatchObject({ interface: 'lo', pinned: 'SO_BINDTODEVICE', source: '127.0.0.1' });
     const c = net.connect((pinned.address() as net.AddressInfo).port, '127.0.0.1');
     const [data] = await once(c, 'data');
     expect(String(data)).toBe('127.0.0.1\n');
+    expect(accepted).toMatchObject({ interface: 'lo', pinned: 'SO_BINDTODEVICE', source: '127.0.0.1', destination: '127.0.0.1' });
     pinned.close();
 
     const udp = routebind.createSocket('udp4');
