@@ -427,6 +427,7 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
   const originalConnect = socket.connect.bind(socket) as (...args: unknown[]) => void;
   const originalSend: (...args: unknown[]) => void = socket.send.bind(socket) as (...args: unknown[]) => void;
   let bound = false;
+  let queued: unknown[][] | undefined; // sends made while connect() resolves a name
 
   const installFd = (made: NativeSocket, callback?: () => void) => {
     bound = true;
@@ -492,9 +493,19 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
     if (isIP(host.split('%')[0]) === 0) {
       // A name: resolve it here (for this socket's family), then connect to the address.
       const lookup = (options.lookup ?? dns.lookup) as (h: string, o: dns.LookupOneOptions, cb: (e: NodeJS.ErrnoException | null, a: string) => void) => void;
+      // Sends made meanwhile wait, as they would while Node's own connect() resolves.
+      queued = [];
       lookup(host, { family }, (err, resolved) => {
-        if (err) socket.emit('error', err);
-        else socket.connect(port, resolved, done);
+        const waiting = queued ?? [];
+        queued = undefined;
+        if (err) {
+          socket.emit('error', err);
+          return;
+        }
+        socket.connect(port, resolved, () => {
+          for (const args of waiting) originalSend(...args);
+          done?.();
+        });
       });
       return;
     }
@@ -512,6 +523,10 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
   } as typeof socket.connect;
 
   socket.send = function send(this: dgram.Socket, ...args: unknown[]): void {
+    if (queued !== undefined) {
+      queued.push(args);
+      return;
+    }
     if (!bound) {
       // send(msg, port, address) or send(msg, offset, length, port, address)
       const address = typeof args[2] === 'number' ? args[4] : args[2];

@@ -144,6 +144,20 @@ describe('sockets on loopback', () => {
     echo.close();
   });
 
+  it('UDP connect() to a name: sends made while it resolves are sent once connected', async () => {
+    const echo = routebind.createSocket('udp4');
+    echo.on('message', (m, r) => echo.send(m, r.port, r.address));
+    await new Promise<void>((r) => echo.bind({ port: 0, address: '127.0.0.1' }, r));
+    const udp = routebind.createSocket('udp4');
+    udp.connect(echo.address().port, 'localhost');
+    udp.send('early');
+    const [reply] = await once(udp, 'message');
+    expect(String(reply)).toBe('early');
+    expect(routebind.describe(udp)).toMatchObject({ destination: '127.0.0.1', interface: 'lo' });
+    udp.close();
+    echo.close();
+  });
+
   it("UDP bind emits 'listening' after bind() returns, as Node's own bind does", async () => {
     const s = routebind.createSocket('udp4');
     let during = false;
