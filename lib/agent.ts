@@ -119,8 +119,8 @@ function routeFor(routed: Routed, destination: Destination, requestedSource: unk
 
 /** The TCP options of a request as the agent merged them, without what would confuse connect(). */
 function tcpOptions(options: Record<string, unknown>): Record<string, unknown> {
-  // Node's Agent sets `path: null` so net does not take the request for a pipe; connect()
-  // checks for the key, and the request's URL path must never reach it either.
+  // Node's Agent sets `path: null` so net does not take the request for a pipe; the request's
+  // URL path must never reach connect() either, where a non-empty path means a pipe.
   const { path: _path, socketPath: _socketPath, ...rest } = options;
   void _path;
   void _socketPath;
@@ -130,6 +130,14 @@ function tcpOptions(options: Record<string, unknown>): Record<string, unknown> {
 function portOf(value: unknown, fallback: number): number {
   const port = typeof value === 'string' && value !== '' ? Number(value) : value;
   return typeof port === 'number' && Number.isInteger(port) && port > 0 ? port : fallback;
+}
+
+/** The routebind socket for one of an agent's new connections, followed so it can be retired. */
+function agentSocket(routed: Routed, o: Record<string, unknown>, protocol: 'http:' | 'https:'): net.Socket {
+  if (o.socketPath) throw invalidArgValue('options.socketPath', o.socketPath, 'cannot be routed: routebind agents connect over TCP');
+  const host = typeof o.host === 'string' ? o.host : 'localhost';
+  const routing = routeFor(routed, { host, port: portOf(o.port, protocol === 'https:' ? 443 : 80), protocol }, o.localAddress);
+  return connect({ ...tcpOptions(o), ...routing, onRouteChange: 'keep' } as ConnectOptions);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,11 +210,7 @@ export class Agent extends http.Agent {
 
   override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
     try {
-      const o = options as Record<string, unknown>;
-      if (o.socketPath) return failed(callback, invalidArgValue('options.socketPath', o.socketPath, 'cannot be routed: routebind agents connect over TCP'));
-      const host = typeof o.host === 'string' ? o.host : 'localhost';
-      const routing = routeFor(this.#routed, { host, port: portOf(o.port, 80), protocol: 'http:' }, o.localAddress);
-      const socket = connect({ ...tcpOptions(o), ...routing, onRouteChange: 'keep' } as ConnectOptions);
+      const socket = agentSocket(this.#routed, options as Record<string, unknown>, 'http:');
       retireOnRouteChange(this, socket, socket);
       return socket;
     } catch (error) {
@@ -237,10 +241,7 @@ export class HttpsAgent extends https.Agent {
   override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
     try {
       const o = options as Record<string, unknown>;
-      if (o.socketPath) return failed(callback, invalidArgValue('options.socketPath', o.socketPath, 'cannot be routed: routebind agents connect over TCP'));
-      const host = typeof o.host === 'string' ? o.host : 'localhost';
-      const routing = routeFor(this.#routed, { host, port: portOf(o.port, 443), protocol: 'https:' }, o.localAddress);
-      const raw = connect({ ...tcpOptions(o), ...routing, onRouteChange: 'keep' } as ConnectOptions);
+      const raw = agentSocket(this.#routed, o, 'https:');
       // https.Agent's own createConnection: tls.connect() plus its session cache.
       const secure = super.createConnection({ ...tcpOptions(o), socket: raw } as https.RequestOptions) as tls.TLSSocket;
       retireOnRouteChange(this, secure, raw);

@@ -65,7 +65,8 @@ export function addressKey(address: string): string {
   return [...headParts, ...fill, ...tailParts].map((p) => parseInt(p, 16).toString(16)).join(':');
 }
 
-function ownerOf(address: string, list: readonly NetworkInterface[]): NetworkInterface | undefined {
+/** The interface that has `address`, whatever way the address is written. */
+export function ownerOf(address: string, list: readonly NetworkInterface[]): NetworkInterface | undefined {
   const key = addressKey(address);
   return list.find((i) => i.addresses.some((a) => addressKey(a.address) === key));
 }
@@ -147,7 +148,8 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
 
   if (source === undefined) {
     source = route.source;
-    if (source === undefined || (routing.interface !== undefined && !addressOn(route.interface, source))) {
+    // With an interface asked for, the kernel's preferred source may belong to another one.
+    if (source === undefined || (routing.interface !== undefined && ownerOf(source, currentInterfaces())?.name !== route.interface)) {
       const iface = currentInterfaces().find((i) => i.name === route.interface);
       source = iface && firstUsableAddress(iface, destination.family, isLinkLocal6(destination.address));
     }
@@ -189,9 +191,4 @@ function lookUp(target: string, query: RouteQuery, family: 4 | 6): Route {
     void _from;
     return routeTo(target, strict);
   }
-}
-
-function addressOn(name: string, address: string): boolean {
-  const key = addressKey(address);
-  return currentInterfaces().some((i) => i.name === name && i.addresses.some((a) => addressKey(a.address) === key));
 }
