@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import * as net from 'node:net';
 
 import { native, type NativeSocket } from './binding';
-import { decide, validateRouting, type Decision, type RoutingOptions, type ValidRouting } from './decide';
+import { decide, ownerOf, validateRouting, type Decision, type RoutingOptions, type ValidRouting } from './decide';
 import { followSocket, type RouteChangeMode } from './follow';
 import { invalidArgType, invalidArgValue, isSystemError, systemError, type SystemError } from './errors';
 import { currentInterfaces } from './interfaces';
@@ -564,7 +564,7 @@ function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, address: string | und
   }
   if (literal !== undefined) {
     const key = literal.address;
-    const holder = list.find((i) => i.addresses.some((a) => a.address.split('%')[0] === key));
+    const holder = ownerOf(key, list);
     if (holder === undefined) throw systemError('EADDRNOTAVAIL', 'bind', `${key}: no interface of this host has that address`, { address: key, port });
     if (owner !== undefined && holder !== owner) {
       throw systemError('EADDRNOTAVAIL', 'bind', `${key} is on ${holder.name}, not on ${owner.name}`, { address: key, interface: owner.name, port });

@@ -158,6 +158,13 @@ describe('sockets on loopback', () => {
     echo.close();
   });
 
+  it('a server address written another way (0:0::1 for ::1) is still found on its interface', async () => {
+    const server = routebind.createServer();
+    await new Promise<void>((r) => server.listen({ port: 0, host: '0:0::1', interface: 'lo' }, r));
+    expect(routebind.describe(server)).toMatchObject({ interface: 'lo', pinned: 'SO_BINDTODEVICE' });
+    server.close();
+  });
+
   it("UDP bind emits 'listening' after bind() returns, as Node's own bind does", async () => {
     const s = routebind.createSocket('udp4');
     let during = false;
