@@ -10,7 +10,7 @@ import * as tls from 'node:tls';
 
 import { validateRouting, type RoutingOptions } from './decide';
 import { invalidArgType, invalidArgValue } from './errors';
-import type { RouteChangeMode } from './follow';
+import { validateRouteChangeMode, type RouteChangeMode } from './follow';
 import { connect, describeAsLayer, type ConnectOptions } from './sockets';
 import { rejectUnknownKeys, validateInteger, validateObject } from './validate';
 
@@ -280,9 +280,7 @@ export function connector(options?: ConnectorOptions): Connector {
   const { timeout: t, keepAlive, keepAliveInitialDelay, maxCachedSessions: m, onRouteChange, ...common } = rest;
   const timeout = t === undefined || t === null ? 10_000 : validateInteger('options.timeout', t, 0, 2 ** 31 - 1);
   const maxCachedSessions = m === undefined || m === null ? 100 : validateInteger('options.maxCachedSessions', m, 0, 2 ** 31 - 1);
-  if (onRouteChange !== undefined && onRouteChange !== 'keep' && onRouteChange !== 'destroy') {
-    throw invalidArgValue('options.onRouteChange', onRouteChange, "must be 'keep' or 'destroy'");
-  }
+  validateRouteChangeMode('options.onRouteChange', onRouteChange);
   const tcp: Record<string, unknown> = {
     noDelay: true,
     ...common,

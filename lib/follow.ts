@@ -3,11 +3,17 @@
 // unref'd watcher serves every socket, and only while some socket is being followed.
 import type { Socket } from 'node:net';
 
-import { systemError, type SystemError } from './errors';
+import { invalidArgValue, systemError, type SystemError } from './errors';
 import { routeTo } from './route';
 import { RouteWatcher, type ChangeEvent } from './watch';
 
 export type RouteChangeMode = 'keep' | 'destroy';
+
+/** The `onRouteChange` option, checked; undefined when not given. */
+export function validateRouteChangeMode(name: string, value: unknown): RouteChangeMode | undefined {
+  if (value !== undefined && value !== 'keep' && value !== 'destroy') throw invalidArgValue(name, value, "must be 'keep' or 'destroy'");
+  return value;
+}
 
 /** What a followed socket's 'routeChange' event carries. */
 export interface RouteChange {

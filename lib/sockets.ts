@@ -8,7 +8,7 @@ import * as net from 'node:net';
 
 import { native, type NativeSocket } from './binding';
 import { decide, ownerOf, validateRouting, type Decision, type RoutingOptions, type ValidRouting } from './decide';
-import { followSocket, type RouteChangeMode } from './follow';
+import { followSocket, validateRouteChangeMode, type RouteChangeMode } from './follow';
 import { invalidArgType, invalidArgValue, isSystemError, systemError, type SystemError } from './errors';
 import { currentInterfaces } from './interfaces';
 import type { Route } from './route';
@@ -195,9 +195,7 @@ export function connect(...args: unknown[]): net.Socket {
       throw Object.assign(new RangeError(`options.localPort should be >= 0 and < 65536. Received ${String(lp)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
     }
   }
-  if (options.onRouteChange !== undefined && options.onRouteChange !== 'keep' && options.onRouteChange !== 'destroy') {
-    throw invalidArgValue('options.onRouteChange', options.onRouteChange, "must be 'keep' or 'destroy'");
-  }
+  validateRouteChangeMode('options.onRouteChange', options.onRouteChange);
   const hostLiteral = isIP(host.split('%')[0]) !== 0 ? parseIpLiteral('options.host', host) : undefined;
   return hostLiteral !== undefined
     ? connectToAddress(hostLiteral, port, options, routing, listener)
