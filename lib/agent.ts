@@ -11,7 +11,8 @@ import * as tls from 'node:tls';
 import { validateRouting, type RoutingOptions } from './decide';
 import { invalidArgType, invalidArgValue } from './errors';
 import { validateRouteChangeMode, type RouteChangeMode } from './follow';
-import { connect, describeAsLayer, type ConnectOptions } from './sockets';
+import { describeAsLayer } from './describe';
+import { connect, type ConnectOptions } from './tcp-client';
 import { rejectUnknownKeys, validateInteger, validateObject } from './validate';
 
 /** What a `policy` is asked about: one new connection. */

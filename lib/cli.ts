@@ -10,7 +10,9 @@ import { doctor, type DoctorReport } from './doctor';
 import { systemError } from './errors';
 import { interfaces, type NetworkInterface } from './interfaces';
 import { routes, routeTo, type Route, type RouteEntry, type RouteQuery } from './route';
-import { connect, createSocket, describe, type SocketDescription } from './sockets';
+import { createSocket } from './dgram';
+import { describe, type SocketDescription } from './describe';
+import { connect } from './tcp-client';
 import { watch, type ChangeAction, type ChangeEvent } from './watch';
 
 interface Command {

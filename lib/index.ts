@@ -4,8 +4,15 @@ export type { Route, RouteEntry, RouteQuery, RoutesOptions, Nexthop } from './ro
 export { interfaces } from './interfaces';
 export type { NetworkInterface, InterfaceAddress } from './interfaces';
 export type { SystemError } from './errors';
-export { connect, createConnection, createSocket, createServer, describe } from './sockets';
-export type { ConnectOptions, SocketOptions, BindOptions, ListenOptions, SocketDescription, RoutingOptions } from './sockets';
+export { connect, createConnection } from './tcp-client';
+export type { ConnectOptions } from './tcp-client';
+export { createSocket } from './dgram';
+export type { SocketOptions, BindOptions } from './dgram';
+export { createServer } from './server';
+export type { ListenOptions } from './server';
+export { describe } from './describe';
+export type { SocketDescription } from './describe';
+export type { RoutingOptions } from './decide';
 export { clearRouteCache, configureRouteCache, routeCacheStats } from './route';
 export type { RouteCacheOptions } from './route';
 export { watch, RouteWatcher } from './watch';

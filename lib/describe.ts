@@ -1,0 +1,60 @@
+// The describe() registry: what routebind applied to each socket or server it made, kept in a
+// WeakMap so a description lives exactly as long as its socket.
+import type { Decision } from './decide';
+import type { NativeSocket } from './binding';
+import type { Route } from './route';
+
+/** What routebind decided for a socket, and what the kernel accepted. */
+export interface SocketDescription {
+  /** The destination of a client socket (absent for servers and unconnected UDP). */
+  destination?: string;
+  route?: Route;
+  /** The address the socket is bound to. */
+  source: string;
+  interface?: string;
+  ifindex?: number;
+  /** The pinning mechanism applied, or null when the socket is not pinned. */
+  pinned: 'SO_BINDTODEVICE' | 'IP_BOUND_IF' | null;
+  /** Why pinning was skipped (e.g. 'EPERM'), when it was asked for and `strict` was not set. */
+  pinError?: string;
+}
+
+const descriptions = new WeakMap<object, SocketDescription>();
+
+// A TLS socket over a routebind socket describes as the socket underneath it.
+const layeredOver = new WeakMap<object, object>();
+
+/** What routebind applied to a socket or server it made (or to a TLS socket over one); undefined for anything else. */
+export function describe(socket: object): SocketDescription | undefined {
+  return descriptions.get(socket) ?? descriptions.get(layeredOver.get(socket) ?? socket);
+}
+
+/** Makes describe(upper) answer for `lower`, the routebind socket it runs over. */
+export function describeAsLayer(upper: object, lower: object): void {
+  layeredOver.set(upper, lower);
+}
+
+
+/** Records what was applied to `target` (a socket or server routebind made). */
+export function record(target: object, decision: Decision | undefined, made: NativeSocket, source: string, iface?: { name: string; index: number }): void {
+  const d: SocketDescription = {
+    source,
+    pinned: made.pinned as SocketDescription['pinned'],
+  };
+  if (decision) {
+    d.destination = decision.destination;
+    d.route = decision.route;
+    d.interface = decision.interface;
+    d.ifindex = decision.ifindex;
+  } else if (iface) {
+    d.interface = iface.name;
+    d.ifindex = iface.index;
+  }
+  if (made.pinError !== undefined) d.pinError = made.pinError;
+  descriptions.set(target, d);
+}
+
+/** Replaces the description of `target` (a pinned server's accepted connection, say). */
+export function setDescription(target: object, description: SocketDescription): void {
+  descriptions.set(target, description);
+}
