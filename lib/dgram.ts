@@ -11,6 +11,10 @@ import { isSystemError, invalidArgType, systemError } from './errors';
 import { bindForServer, openSocket } from './open-socket';
 import { parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
+// Node's own, taken at load: a program may install routebind in its place (dgram.createSocket =
+// routebind.createSocket), and routebind must not then call itself.
+const nodeCreateSocket = dgram.createSocket;
+
 export type SocketOptions = dgram.SocketOptions & RoutingOptions & {
   /** Send from this address (pinned to its interface) when connect() or send() binds implicitly. */
   localAddress?: string;
@@ -51,7 +55,7 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
   const routing = validateRouting(options);
   const { interface: _i, pin: _p, strict: _s, mark: _m, localAddress: _l, ...dgramOptions } = options;
   void _i; void _p; void _s; void _m; void _l;
-  const socket = callback ? dgram.createSocket(dgramOptions, callback) : dgram.createSocket(dgramOptions);
+  const socket = callback ? nodeCreateSocket(dgramOptions, callback) : nodeCreateSocket(dgramOptions);
   const family: 4 | 6 = options.type === 'udp6' ? 6 : 4;
   const originalBind = socket.bind.bind(socket) as (...args: unknown[]) => dgram.Socket;
   const originalConnect = socket.connect.bind(socket) as (...args: unknown[]) => void;

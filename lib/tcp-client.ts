@@ -13,6 +13,10 @@ import { wrapStream } from './open-socket';
 import { afterConnectOptions, applyStreamOptions, constructorOptions, failLater, followConnected as follow, openClient, withConnectContext, type Listener } from './stream-socket';
 import { parseIpLiteral, type IpLiteral } from './validate';
 
+// Node's own, taken at load: a program may install routebind in its place (net.connect =
+// routebind.connect), and routebind must not then call itself.
+const nodeConnect = net.connect;
+
 export type ConnectOptions = Omit<net.TcpNetConnectOpts, 'localAddress'> & RoutingOptions & {
   localAddress?: string;
   /**
@@ -67,7 +71,7 @@ export function connect(path: string, connectionListener?: Listener): net.Socket
 export function connect(...args: unknown[]): net.Socket {
   const [options, listener] = normalizeConnectArgs(args);
   // Only a real path is a pipe: http.Agent passes `path: null` for TCP.
-  if (options.path) return net.connect(options as unknown as net.IpcNetConnectOpts, listener);
+  if (options.path) return nodeConnect(options as unknown as net.IpcNetConnectOpts, listener);
   const port = validateConnectPort(options.port);
   const routing = validateRouting(options as RoutingOptions & { localAddress?: unknown });
   const host = options.host === undefined ? 'localhost' : options.host;
