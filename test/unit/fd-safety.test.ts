@@ -148,3 +148,37 @@ describe('native.adoptSocket checks the target is still the placeholder', () => 
     }
   });
 });
+
+describe('a UDP socket routebind hands to Node shares its port only when asked', () => {
+  type Create = (options: dgram.SocketOptions & { interface?: string }) => dgram.Socket;
+  const both: Array<[string, Create]> = [['node', dgram.createSocket as Create], ['routebind', routebind.createSocket as Create]];
+
+  /** Whether a second socket, one that does ask to share (reuseAddr), can bind `port` too. */
+  function secondBind(port: number): Promise<string> {
+    const second = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    return new Promise<string>((resolve) => {
+      second.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? String(e)));
+      second.bind({ port, address: '127.0.0.1' }, () => resolve('bound'));
+    }).finally(() => second.close());
+  }
+
+  const ways: Record<string, (s: dgram.Socket) => Promise<void>> = {
+    'bind()': (s) => new Promise<void>((r) => s.bind({ port: 0, address: '127.0.0.1' }, r)),
+    'connect() binding implicitly': (s) => new Promise<void>((r) => s.connect(9, '127.0.0.1', r)),
+  };
+
+  for (const [way, open] of Object.entries(ways)) {
+    it(`${way}: a second binder gets EADDRINUSE, or both bind with reuseAddr: true, as with Node's own socket`, async () => {
+      for (const reuseAddr of [false, true]) {
+        const outcome: Record<string, string> = {};
+        for (const [name, create] of both) {
+          const first = create({ type: 'udp4', reuseAddr });
+          await open(first);
+          outcome[name] = await secondBind(first.address().port);
+          first.close();
+        }
+        expect({ reuseAddr, ...outcome }).toEqual({ reuseAddr, node: reuseAddr ? 'bound' : 'EADDRINUSE', routebind: outcome.node });
+      }
+    });
+  }
+});
