@@ -101,6 +101,8 @@ export interface NativeSocketSpec {
 
 export interface NativeSocket {
   fd: number;
+  /** Opaque: the device and inode of the socket (fstat), so adoptSocket can tell it from a reused fd number. */
+  identity: string;
   pinned: string | null;
   pinError?: string;
 }
@@ -158,8 +160,14 @@ export interface NativeBinding {
   benchRouteGet(destination: string, iterations: number): number;
   createSocket(spec: NativeSocketSpec): NativeSocket;
   closeSocket(fd: number): void;
-  /** dup3(from, to): the socket behind `from` now also answers at `to`. */
-  adoptSocket(from: number, to: number): void;
+  /**
+   * dup3(from, to): the socket behind `from` now also answers at `to`. `identity` is the
+   * placeholder's, from createSocket; when `to` no longer is that socket (closed, or its number
+   * reused) it throws EBADF and touches nothing.
+   */
+  adoptSocket(from: number, to: number, identity: string): void;
+  /** Sets SO_REUSEADDR and SO_REUSEPORT to exactly these values (undoes what libuv sets on UDP fds). */
+  setSocketReuse(fd: number, reuseAddress: boolean, reusePort: boolean): void;
   pinMechanism: string;
 }
 

@@ -71,6 +71,9 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
       native.closeSocket(made.fd);
       throw error;
     }
+    // Node's wrap (uv_udp_open) turned on SO_REUSEADDR: any local process could then bind this
+    // port and share its datagrams. Back to what was asked, as Node's own bind leaves it.
+    native.setSocketReuse(made.fd, options.reuseAddr === true, (options as { reusePort?: boolean }).reusePort === true);
   };
 
   const routedBind = (destination: IpLiteral): NativeSocket => {

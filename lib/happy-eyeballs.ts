@@ -54,7 +54,7 @@ export function connectToName(host: string, port: number, options: Record<string
     const candidates = ordered
       .filter((a) => local === undefined || a.family === local.family)
       .map((a) => parseIpLiteral('address', a.address));
-    race(socket, placeholder.fd, candidates, port, options, routing, autoSelect);
+    race(socket, placeholder, candidates, port, options, routing, autoSelect);
   });
   return socket;
 }
@@ -72,7 +72,7 @@ function interleaveFamilies(addresses: dns.LookupAddress[]): dns.LookupAddress[]
   return out;
 }
 
-function race(socket: net.Socket, placeholderFd: number, candidates: IpLiteral[], port: number, options: Record<string, unknown>, routing: ValidRouting, autoSelect: boolean): void {
+function race(socket: net.Socket, placeholder: NativeSocket, candidates: IpLiteral[], port: number, options: Record<string, unknown>, routing: ValidRouting, autoSelect: boolean): void {
   const errors: Error[] = [];
   const pending = new Set<net.Socket>();
   const attemptDelay = (options.autoSelectFamilyAttemptTimeout as number | undefined) ?? net.getDefaultAutoSelectFamilyAttemptTimeout();
@@ -124,11 +124,18 @@ function race(socket: net.Socket, placeholderFd: number, candidates: IpLiteral[]
       });
       attempt.once('connect', () => {
         pending.delete(attempt);
-        if (settled) return attempt.destroy();
+        // destroy() closes the placeholder's fd number at once but emits 'close' (and so stopAll)
+        // later: the number may already belong to a file by now.
+        if (settled || socket.destroyed) return attempt.destroy();
         stopAll();
-        native.adoptSocket(made.fd, placeholderFd);
-        attempt.destroy(); // closes only its own fd number; the connection lives on at placeholderFd
-        record(socket, decision, { ...made, fd: placeholderFd }, decision.source);
+        try {
+          native.adoptSocket(made.fd, placeholder.fd, placeholder.identity);
+        } catch (error) {
+          attempt.destroy();
+          return socket.destroy(error as Error);
+        }
+        attempt.destroy(); // closes only its own fd number; the connection lives on at placeholder.fd
+        record(socket, decision, { ...made, fd: placeholder.fd }, decision.source);
         follow(socket, decision, made, options);
         setConnecting(socket, false);
         afterConnectOptions(socket, options);

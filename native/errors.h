@@ -10,7 +10,7 @@
 
 namespace routebind {
 
-// "EADDRNOTAVAIL" for EADDRNOTAVAIL, etc.
+// "EADDRNOTAVAIL" for EADDRNOTAVAIL, etc. Valid until the next call on the same thread.
 const char* ErrorCodeName(int error);
 
 Napi::Error SystemError(Napi::Env env, const Status& status, const std::string& detail = "");

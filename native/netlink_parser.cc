@@ -8,6 +8,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace routebind {
@@ -74,7 +75,8 @@ bool ReadU8(const Attribute& a, uint8_t* out) {
   return true;
 }
 
-uint8_t VersionOf(uint8_t family) {
+// Takes the family at its full width: RTA_VIA carries it as 16 bits, and 0x0102 is not AF_INET.
+uint8_t VersionOf(unsigned family) {
   return family == AF_INET ? 4 : family == AF_INET6 ? 6 : 0;
 }
 
@@ -94,7 +96,7 @@ bool ReadVia(const Attribute& a, IpAddress* out) {
   uint16_t family;
   std::memcpy(&family, a.data, sizeof family);
   Attribute inner{0, a.data + sizeof family, a.len - sizeof family};
-  return ReadAddress(inner, VersionOf(static_cast<uint8_t>(family)), out);
+  return ReadAddress(inner, VersionOf(family), out);
 }
 
 bool ReadMetrics(const Attribute& a, RouteInfo* out) {
@@ -149,12 +151,16 @@ NetlinkMessageReader::Result NetlinkMessageReader::Next(NetlinkMessage* out) {
   return kMessage;
 }
 
+// The kernel reports errors as -errno, and errno values stop at 4095 (MAX_ERRNO in
+// include/linux/err.h). Anything below that is not an errno, and negating INT_MIN is undefined.
+constexpr int kMaxErrno = 4095;
+
 bool ParseErrorMessage(const NetlinkMessage& msg, int* error) {
   if (msg.type != NLMSG_ERROR || msg.payload_len < sizeof(int)) return false;
   int value;
   std::memcpy(&value, msg.payload, sizeof value);
-  // The kernel sends -errno; a positive value is nonsense and must not become a success.
-  if (value > 0) return false;
+  // A positive value is nonsense and must not become a success; below -MAX_ERRNO is not an errno.
+  if (value > 0 || value < -kMaxErrno) return false;
   *error = -value;
   return true;
 }
@@ -163,7 +169,8 @@ int ParseDoneError(const NetlinkMessage& msg) {
   if (msg.type != NLMSG_DONE || msg.payload_len < sizeof(int)) return 0;
   int value;
   std::memcpy(&value, msg.payload, sizeof value);
-  return value < 0 ? -value : 0;
+  if (value >= 0) return 0;
+  return value < -kMaxErrno ? EBADMSG : -value;
 }
 
 bool ParseRouteMessage(const NetlinkMessage& msg, RouteInfo* out) {

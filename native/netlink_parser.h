@@ -33,9 +33,11 @@ class NetlinkMessageReader {
   size_t offset_ = 0;
 };
 
-// NLMSG_ERROR: *error receives the positive errno, or 0 for an acknowledgement.
+// NLMSG_ERROR: *error receives the positive errno (1..4095), or 0 for an acknowledgement; any
+// other value makes the message invalid.
 bool ParseErrorMessage(const NetlinkMessage& msg, int* error);
-// NLMSG_DONE of a dump may carry an error of its own (negative int); 0 when it does not.
+// NLMSG_DONE of a dump may carry an error of its own (negative int); 0 when it does not, EBADMSG
+// when the value is no errno.
 int ParseDoneError(const NetlinkMessage& msg);
 
 bool ParseRouteMessage(const NetlinkMessage& msg, RouteInfo* out);

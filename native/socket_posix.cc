@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -66,6 +67,29 @@ void CopyStreamOptions(int from, int to) {
       setsockopt(to, option[0], option[1], &value, sizeof value);
     }
   }
+}
+
+// What an fd number refers to: device and inode as fstat(2) reports them. A number can be closed
+// and handed out again to a file or another socket; an open socket's inode is its own.
+bool IdentityOf(int fd, std::string* out) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return false;
+  *out = std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
+         std::to_string(static_cast<unsigned long long>(st.st_ino));
+  return true;
+}
+
+// A file descriptor argument: a non-negative integer, checked before any system call.
+int FdArgument(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Env env = info.Env();
+  if (!info[index].IsNumber()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", std::string(name) + " must be a file descriptor");
+  }
+  double d = info[index].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 0x7fffffff) || d != static_cast<double>(static_cast<int>(d))) {
+    throw TypedError(env, "RangeError", "ERR_OUT_OF_RANGE", std::string(name) + " is not a file descriptor");
+  }
+  return static_cast<int>(d);
 }
 
 // Builds the socket step by step; any failure closes the fd before it reports, so no path leaks.
@@ -154,7 +178,7 @@ uint32_t UintOption(Napi::Object o, const char* key, uint32_t max, bool* present
 
 // createSocket({ version, type, address?, port?, scopeId?, ifindex?, ifname?, strict?, mark?,
 //                reuseAddress?, reusePort?, bindAddressNoPort?, v6only?, unbound? })
-//   → { fd, pinned, pinError? }
+//   → { fd, identity, pinned, pinError? }
 Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) {
@@ -213,41 +237,85 @@ Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
     }
     throw SystemError(env, s, detail);
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("fd", result.fd);
-  out.Set("pinned", result.pinned ? Napi::Value(Napi::String::New(env, kPinMechanism))
-                                  : env.Null());
-  if (result.pin_error != 0) out.Set("pinError", ErrorCodeName(result.pin_error));
-  return out;
+  // From here the fd is ours until JS holds its number: nothing may throw without closing it.
+  std::string identity;
+  if (!IdentityOf(result.fd, &identity)) {
+    int error = errno;
+    close(result.fd);
+    throw SystemError(env, Status::Fail(error, "fstat"));
+  }
+  try {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("fd", result.fd);
+    out.Set("identity", identity);
+    out.Set("pinned", result.pinned ? Napi::Value(Napi::String::New(env, kPinMechanism))
+                                    : env.Null());
+    if (result.pin_error != 0) out.Set("pinError", ErrorCodeName(result.pin_error));
+    return out;
+  } catch (...) {
+    close(result.fd);
+    throw;
+  }
 }
 
-// adoptSocket(from, to): makes fd `to` (a placeholder socket Node already wraps) refer to the
-// socket behind `from`, carrying over the stream options Node may have set on the placeholder.
+// adoptSocket(from, to, identity): makes fd `to` (a placeholder socket Node already wraps) refer to
+// the socket behind `from`, carrying over the stream options Node may have set on the placeholder.
+// `identity` is what createSocket reported for the placeholder: if `to` is closed, or its number
+// now names a file or another socket, dup3 would put the connection there (bytes written to the
+// file would reach the peer), or open a number nobody owns; refuse with EBADF instead.
 // `from` stays open: it belongs to whoever wraps it, who closes it.
 Napi::Value AdoptSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber() || !info[1].IsNumber()) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "adoptSocket(from, to) takes two fds");
+  if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsString()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+                     "adoptSocket(from, to, identity) takes two fds and the placeholder's identity");
   }
-  int from = info[0].As<Napi::Number>().Int32Value();
-  int to = info[1].As<Napi::Number>().Int32Value();
-  if (from < 0 || to < 0 || from == to) {
+  int from = FdArgument(info, 0, "from");
+  int to = FdArgument(info, 1, "to");
+  std::string expected = info[2].As<Napi::String>().Utf8Value();
+  if (from == to) {
     throw TypedError(env, "RangeError", "ERR_OUT_OF_RANGE", "adoptSocket needs two distinct fds");
   }
+  if (expected.empty()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "identity must be the one createSocket returned");
+  }
+  // Nothing else runs on this thread between the check and dup3; another thread of the process
+  // could still close and reuse `to` in between, which no POSIX call can rule out.
+  std::string actual;
+  if (!IdentityOf(to, &actual) || actual != expected) {
+    throw SystemError(env, Status::Fail(EBADF, "dup3"),
+                      "fd " + std::to_string(to) + " is no longer the placeholder socket");
+  }
+  struct stat st;
+  if (fstat(from, &st) != 0) throw SystemError(env, Status::Fail(errno, "fstat"));
+  if (!S_ISSOCK(st.st_mode)) throw SystemError(env, Status::Fail(ENOTSOCK, "dup3"));
   CopyStreamOptions(to, from);
   if (dup3(from, to, O_CLOEXEC) < 0) throw SystemError(env, Status::Fail(errno, "dup3"));
+  return env.Undefined();
+}
+
+// setSocketReuse(fd, reuseAddress, reusePort): sets both options to exactly these values. libuv's
+// uv_udp_open turns on SO_REUSEADDR (SO_REUSEPORT on macOS) for every fd Node wraps, which would
+// let any local process bind the same port and share its datagrams.
+Napi::Value SetSocketReuse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArgument(info, 0, "fd");
+  if (!info[1].IsBoolean() || !info[2].IsBoolean()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "reuseAddress and reusePort must be booleans");
+  }
+  int err = SetOption(fd, SOL_SOCKET, SO_REUSEADDR, info[1].As<Napi::Boolean>().Value() ? 1 : 0);
+  if (err == 0) err = SetOption(fd, SOL_SOCKET, SO_REUSEPORT, info[2].As<Napi::Boolean>().Value() ? 1 : 0);
+  if (err != 0) throw SystemError(env, Status::Fail(err, "setsockopt"));
   return env.Undefined();
 }
 
 // For the one case where the fd is still ours: Node refused to wrap it.
 Napi::Value CloseSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "fd must be a number");
-  }
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  if (fd < 0) return env.Undefined();
-  if (close(fd) != 0) throw SystemError(env, Status::Fail(errno, "close"));
+  int fd = FdArgument(info, 0, "fd");
+  // On Linux the number is released even when close() reports EINTR; retrying could close a
+  // number another thread was just given, so EINTR counts as closed.
+  if (close(fd) != 0 && errno != EINTR) throw SystemError(env, Status::Fail(errno, "close"));
   return env.Undefined();
 }
 
@@ -257,6 +325,7 @@ void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("createSocket", Napi::Function::New(env, CreateSocket, "createSocket"));
   exports.Set("closeSocket", Napi::Function::New(env, CloseSocket, "closeSocket"));
   exports.Set("adoptSocket", Napi::Function::New(env, AdoptSocket, "adoptSocket"));
+  exports.Set("setSocketReuse", Napi::Function::New(env, SetSocketReuse, "setSocketReuse"));
   exports.Set("pinMechanism", Napi::String::New(env, kPinMechanism));
 }
 

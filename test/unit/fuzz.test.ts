@@ -1,16 +1,42 @@
-// The netlink parser under AddressSanitizer/UBSan (or libFuzzer with clang): any read past a
-// buffer it did not size itself aborts the fuzz binary, and this test with it.
+// The netlink parser under AddressSanitizer and UBSan (scripts/fuzz.sh): the corpus in
+// test/fuzz/corpus/ (captured replies and the regression cases) and, for a few fixed seeds, the same
+// mutations on every run. `npm run fuzz` is the long run with a fresh seed.
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..', '..');
-const compiler = spawnSync('sh', ['-c', 'command -v clang++ || command -v g++']).stdout?.toString().trim();
+const compiler = spawnSync('sh', ['-c', 'command -v g++ || command -v clang++']).stdout?.toString().trim();
+const corpus = readdirSync(path.join(root, 'test', 'fuzz', 'corpus')).filter((f) => f.endsWith('.hex'));
+
+function fuzz(iterations: number, seed: number, env: Record<string, string> = {}) {
+  return spawnSync('bash', [path.join(root, 'scripts', 'fuzz.sh'), String(iterations), String(seed)], {
+    encoding: 'utf8', timeout: 240_000, env: { ...process.env, ...env },
+  });
+}
 
 describe.skipIf(!compiler)(`netlink parser fuzzing${compiler ? '' : ' (skipped: no C++ compiler)'}`, () => {
-  it('survives 200,000 random and mutated buffers with sanitizers on', () => {
-    const r = spawnSync('bash', [path.join(root, 'scripts', 'fuzz.sh'), compiler!.endsWith('clang++') ? '10' : '200000'], { encoding: 'utf8', timeout: 120_000 });
-    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(r.stderr).not.toMatch(/ERROR: AddressSanitizer|runtime error/);
-  }, 120_000);
+  it('keeps the regression inputs for the INT_MIN error codes in its corpus', () => {
+    expect(corpus).toEqual(expect.arrayContaining(['regression-error-int-min.hex', 'regression-done-int-min.hex']));
+  });
+
+  for (const seed of [1, 2, 3]) {
+    it(`runs the corpus, then 100,000 mutations from seed ${seed}, without a sanitizer report`, () => {
+      const r = fuzz(100_000, seed);
+      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(`fuzz: ${corpus.length} corpus inputs, then 100000 mutated inputs from seed ${seed}`);
+      expect(r.stderr).not.toMatch(/runtime error|Sanitizer/);
+    }, 240_000);
+  }
+
+  // UBSan on its own prints and carries on: a run that reported something must still fail.
+  for (const [canary, report] of [['ub', /runtime error: negation of -2147483648/], ['asan', /ERROR: AddressSanitizer: heap-buffer-overflow/]] as const) {
+    it(`fails (non-zero exit) when the sanitizer reports something: deliberate ${canary === 'ub' ? 'undefined behaviour' : 'read past a buffer'}`, () => {
+      const r = fuzz(10, 1, { ROUTEBIND_FUZZ_CANARY: canary });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(report);
+      expect(r.stderr).toContain('fuzz: FAILED');
+    }, 240_000);
+  }
 });

@@ -634,6 +634,18 @@ describe('malformed input', () => {
     expectInvalid(nlmsg(NLMSG_ERROR, u8()));
   });
 
+  it('NLMSG_ERROR: only -1..-4095 are errnos; INT_MIN (whose negation was undefined) and anything below -4095 is invalid', () => {
+    expect(one(nlmsg(NLMSG_ERROR, concat(i32(-4095), new Uint8Array(16)))).error).toBe(4095);
+    expectInvalid(nlmsg(NLMSG_ERROR, concat(i32(-4096), new Uint8Array(16))));
+    expectInvalid(nlmsg(NLMSG_ERROR, concat(i32(-0x80000000), new Uint8Array(16))));
+    expectInvalid(nlmsg(NLMSG_ERROR, i32(-0x80000000))); // test/fuzz/corpus/regression-error-int-min.hex
+  });
+
+  it('RTA_VIA reads its 16-bit family whole: 0x0102 is not AF_INET (2)', () => {
+    expect(one(routeMessage({}, rta(RTA_VIA, concat(u16(AF_INET), ip('192.0.2.1'))))).route?.gateway).toBe('192.0.2.1');
+    expectInvalid(routeMessage({}, rta(RTA_VIA, concat(u16(0x0100 | AF_INET), ip('192.0.2.1')))));
+  });
+
   it('types the parser does not know are flagged invalid, not guessed at', () => {
     expectInvalid(nlmsg(NLMSG_DONE, u32(0)));
     expectInvalid(nlmsg(0x4242, concat(rtmsg(), rta(RTA_DST, ip('192.0.2.1')))));
