@@ -13,7 +13,7 @@ import type { Decision } from './decide';
 import { record } from './describe';
 import { isSystemError, type SystemError } from './errors';
 import { wrapStream } from './open-socket';
-import { asNodeError, finishConnect, followConnected as follow, internals, openClient, setConnecting, stageOf } from './stream-socket';
+import { asNodeError, closesLikeNode, finishConnect, followConnected as follow, internals, openClient, setConnecting, stageOf } from './stream-socket';
 import { parseIpLiteral, type IpLiteral } from './validate';
 
 type Answer = [err: NodeJS.ErrnoException | null, result?: unknown, family?: unknown];
@@ -51,7 +51,7 @@ export function connectToName(v: ValidConnect, options: Record<string, unknown>,
   // manualStart: no read before connect (reading an unconnected socket fails with ENOTCONN).
   const s = placeholder !== undefined
     ? wrapStream(placeholder, { ...v.socketOptions, manualStart: true } as net.SocketConstructorOpts)
-    : new net.Socket(v.socketOptions as net.SocketConstructorOpts);
+    : closesLikeNode(new net.Socket(v.socketOptions as net.SocketConstructorOpts));
   socket = s;
   setConnecting(s, true); // as in net.connect: writes queue until 'connect'
   internals(s)._host = v.host;

@@ -50,6 +50,20 @@ export function finishConnect(socket: net.Socket, o: Record<string, unknown>): v
   if (!socket.isPaused()) socket.read(0);
 }
 
+/**
+ * A socket without a handle emits a bare 'close'; net.connect()'s socket always has one and
+ * emits 'close' with hadError. For the sockets routebind makes without a handle (no fd could be had, or the connect failed
+ * before it started).
+ */
+export function closesLikeNode(socket: net.Socket): net.Socket {
+  const emit = socket.emit as (this: net.Socket, event: string | symbol, ...args: unknown[]) => boolean;
+  socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'close' && args.length === 0) return emit.call(this, event, this.errored !== null);
+    return emit.call(this, event, ...args);
+  } as typeof socket.emit;
+  return socket;
+}
+
 /** How Node would have met a failure: at bind() (no 'connectionAttempt'), or at connect(). */
 export type FailureStage = 'bind' | 'connect';
 

@@ -10,7 +10,7 @@ import { isSystemError } from './errors';
 import type { RouteChangeMode } from './follow';
 import { connectToName } from './happy-eyeballs';
 import { wrapStream } from './open-socket';
-import { asNodeError, failLater, followConnected as follow, openClient, stageOf } from './stream-socket';
+import { asNodeError, closesLikeNode, failLater, followConnected as follow, openClient, stageOf } from './stream-socket';
 import { parseIpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (net.connect =
@@ -55,7 +55,7 @@ function connectToAddress(v: ValidConnect, options: Record<string, unknown>, lis
     ({ decision, made } = openClient(destination, v.routing, v.localPort));
   } catch (error) {
     if (!isSystemError(error)) throw error;
-    const socket = new net.Socket(v.socketOptions as net.SocketConstructorOpts);
+    const socket = closesLikeNode(new net.Socket(v.socketOptions as net.SocketConstructorOpts));
     if (v.timeout) socket.setTimeout(v.timeout);
     if (listener) socket.once('connect', listener);
     return failLater(socket, asNodeError(error, destination, v.port, v.localPort), stageOf(error), destination, v.port);
