@@ -13,7 +13,7 @@ import type { Decision } from './decide';
 import { record } from './describe';
 import { isSystemError, type SystemError } from './errors';
 import { wrapStream } from './open-socket';
-import { asNodeError, closesLikeNode, finishConnect, followConnected as follow, internals, openClient, setConnecting, stageOf } from './stream-socket';
+import { addLocalDetail, asNodeError, closesLikeNode, finishConnect, followConnected as follow, internals, openClient, setConnecting, stageOf } from './stream-socket';
 import { parseIpLiteral, type IpLiteral } from './validate';
 
 type Answer = [err: NodeJS.ErrnoException | null, result?: unknown, family?: unknown];
@@ -184,6 +184,7 @@ function attempts(socket: Attempted, placeholderFd: number | undefined, placehol
     const attempt = wrapStream(made.fd, { manualStart: true } as net.SocketConstructorOpts);
     attempt.pause(); // nothing may be read before the winner is installed under `socket`
     pending = attempt;
+    if (v.localPort) attempt.prependListener('connectionAttemptFailed', (_a: string, _p: number, _f: number, error: Error) => addLocalDetail(error, family, options.localAddress, v.localPort));
     if (race) {
       socket.emit('connectionAttempt', address, port, family);
       socket.autoSelectFamilyAttemptedAddresses?.push(`${address}:${port}`);
@@ -226,7 +227,9 @@ function attempts(socket: Attempted, placeholderFd: number | undefined, placehol
       timer = setTimeout(() => {
         if (pending !== attempt) return;
         socket.emit('connectionAttemptTimeout', address, port, family);
-        errors.push(attemptTimedOut(address, port));
+        const timedOut = attemptTimedOut(address, port);
+        addLocalDetail(timedOut, family, options.localAddress, v.localPort);
+        errors.push(timedOut);
         abandon();
         next();
       }, v.autoSelectFamilyAttemptTimeout);

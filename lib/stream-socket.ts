@@ -102,8 +102,24 @@ export function asNodeError(error: SystemError, destination: IpLiteral, port: nu
     if (NODE_KEYS.includes(key) || key === 'message' || key === 'stack') continue;
     Object.defineProperty(shaped, key, { value: error[key], enumerable: false, writable: true, configurable: true });
   }
+  if (stage === 'connect' && typeof error.address === 'string' && error.address !== destination.address) {
+    Object.defineProperty(shaped, 'localAddress', { value: error.address, enumerable: false, writable: true, configurable: true });
+  }
   if (error.syscall !== stage) Object.defineProperty(shaped, 'cause', { value: error, enumerable: false, writable: true, configurable: true });
   return shaped;
+}
+
+/**
+ * Node's " - Local (address:port)" on a connect error when a local port was asked for, with
+ * localAddress / localPort: what Node would have bound (the given address, else the wildcard).
+ */
+export function addLocalDetail(error: Error, family: 4 | 6, localAddress: unknown, localPort: number | undefined): void {
+  const e = error as Partial<SystemError> & Error;
+  if (!localPort || e.syscall !== 'connect' || e.localPort !== undefined) return;
+  const local = typeof localAddress === 'string' && localAddress ? localAddress : family === 6 ? '::' : '0.0.0.0';
+  e.message += ` - Local (${local}:${localPort})`;
+  e.localAddress = local;
+  e.localPort = localPort;
 }
 
 /**

@@ -10,7 +10,7 @@ import { isSystemError } from './errors';
 import type { RouteChangeMode } from './follow';
 import { connectToName } from './happy-eyeballs';
 import { wrapStream } from './open-socket';
-import { asNodeError, closesLikeNode, failLater, followConnected as follow, openClient, stageOf } from './stream-socket';
+import { addLocalDetail, asNodeError, closesLikeNode, failLater, followConnected as follow, openClient, stageOf } from './stream-socket';
 import { parseIpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (net.connect =
@@ -65,6 +65,7 @@ function connectToAddress(v: ValidConnect, options: Record<string, unknown>, lis
   const socket = wrapStream(made.fd, { ...v.socketOptions, manualStart: true } as net.SocketConstructorOpts);
   record(socket, decision, made, decision.source);
   if (v.timeout) socket.setTimeout(v.timeout);
+  if (v.localPort) socket.prependListener('connectionAttemptFailed', (_a: string, _p: number, _f: number, error: Error) => addLocalDetail(error, destination.family, options.localAddress, v.localPort));
   socket.connect({ port: v.port, host: v.host, autoSelectFamily: false } as net.TcpNetConnectOpts, listener);
   follow(socket, decision, made, options);
   return socket;

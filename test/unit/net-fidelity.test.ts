@@ -156,6 +156,26 @@ describe('routebind.connect() and net.connect() side by side', () => {
       expect((plain.events[2] as [string, { message: string }])[1].message).toBe(`connect ECONNREFUSED 127.0.0.1:${closedPort}`);
     });
 
+    it('a local port asked for: connect errors carry " - Local (address:port)", localAddress and localPort as in Node', async () => {
+      const one = (_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) => setImmediate(() => (o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)));
+      const two = (_h: string, _o: unknown, cb: (...a: unknown[]) => void) => setImmediate(() => cb(null, [{ address: '127.0.0.1', family: 4 }, { address: '127.0.0.2', family: 4 }]));
+      const cases: Array<Record<string, unknown>> = [
+        { host: '127.0.0.1', localAddress: '127.0.0.1' },
+        { host: '127.0.0.1' },
+        { host: 'one.test', lookup: one },
+        { host: 'two.test', lookup: two },
+      ];
+      let localPort = 20000 + (process.pid % 20000);
+      for (const extra of cases) {
+        const [plain, routed] = await Promise.all(both.map(([, c]) => {
+          const lp = ++localPort;
+          return record(c({ port: closedPort, localPort: lp, ...extra })).then((r) => JSON.parse(JSON.stringify(r), (_k, v: unknown) => (v === lp ? 'LOCALPORT' : typeof v === 'string' ? v.split(String(lp)).join('LOCALPORT') : v)) as unknown);
+        }));
+        expect(routed, JSON.stringify(extra)).toEqual(plain);
+        expect(JSON.stringify(plain)).toContain(':LOCALPORT)');
+      }
+    });
+
     it('a custom lookup answering family 100: ERR_INVALID_ADDRESS_FAMILY with host and port, as a lookup event then an error', async () => {
       const lookup = (_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) => setImmediate(() => (o.all ? cb(null, [{ address: '127.0.0.1', family: 100 }]) : cb(null, '127.0.0.1', 100)));
       const { plain, routed } = await compare(() => [{ host: 'localhost', port: 0, lookup }]);
