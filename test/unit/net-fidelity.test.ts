@@ -320,6 +320,15 @@ describe('routebind.connect() and net.connect() side by side', () => {
         expect(routed).toEqual(plain);
         expect(plain).toEqual({ allowHalfOpen: true, readableHighWaterMark: 1234, writableHighWaterMark: 1234 });
       }
+      for (const host of ['127.0.0.1', 'localhost']) {
+        const [plain, routed] = await Promise.all(both.map(([, c]) => {
+          const s = c({ host, family: 4, port, readable: false, writable: false });
+          const atStart = [s.readable, s.writable, s.readableEnded, s.writableEnded];
+          return record(s, () => setTimeout(() => s.destroy(), 50)).then((r) => ({ atStart, events: r.events }));
+        }));
+        expect(routed).toEqual(plain);
+        expect(plain.atStart).toEqual([false, false, true, true]);
+      }
       const aborted = await Promise.all(both.map(([, c]) => {
         const controller = new AbortController();
         const s = c({ host: 'localhost', family: 4, port, signal: controller.signal });
