@@ -89,7 +89,10 @@ export function asNodeError(error: SystemError, destination: IpLiteral, port: nu
   // EMFILE and friends: the same text Node gives when libuv's socket() fails inside connect().
   if (error.syscall === 'socket') message = `${head} - Local (undefined:undefined)`;
   else if (!message.startsWith(head)) {
-    const detail = message.replace(/^\S+ [A-Z]+ /, '');
+    let detail = message.replace(/^\S+ [A-Z0-9_]+ /, '');
+    for (const said of [destination.address, address]) {
+      if (said !== undefined && detail.startsWith(`${said}: `)) detail = detail.slice(said.length + 2);
+    }
     message = `${head} - ${detail}`;
   }
   const shaped = new Error(message) as SystemError;
