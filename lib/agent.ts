@@ -12,6 +12,7 @@ import { validateRouting, type RoutingOptions } from './decide';
 import { invalidArgType, invalidArgValue } from './errors';
 import { validateRouteChangeMode, type RouteChangeMode } from './follow';
 import { describeAsLayer } from './describe';
+import { rejectMisspeltKeys } from './option-keys';
 import { connect, type ConnectOptions } from './tcp-client';
 import { rejectUnknownKeys, validateInteger, validateObject } from './validate';
 
@@ -90,6 +91,7 @@ interface Routed {
 /** Validates the routing options (typed errors, before any socket exists) and splits them off. */
 function splitOptions<T extends object>(options: T | undefined): { routed: Routed; rest: Record<string, unknown> } {
   const o = validateObject<Record<string, unknown>>('options', options === undefined ? {} : options);
+  rejectMisspeltKeys('options', o);
   validateRouting(o as RoutingOptions & { localAddress?: unknown });
   if (o.policy !== undefined && typeof o.policy !== 'function') throw invalidArgType('options.policy', 'of type function', o.policy);
   const routed: Routed = {};
@@ -133,11 +135,19 @@ function portOf(value: unknown, fallback: number): number {
   return typeof port === 'number' && Number.isInteger(port) && port > 0 ? port : fallback;
 }
 
-/** The routebind socket for one of an agent's new connections, followed so it can be retired. */
-function agentSocket(routed: Routed, o: Record<string, unknown>, protocol: 'http:' | 'https:'): net.Socket {
+/** The routing of one of an agent's new connections (the policy's answer); a failure fails that request. */
+function agentRouting(routed: Routed, o: Record<string, unknown>, protocol: 'http:' | 'https:'): Record<string, unknown> {
   if (o.socketPath) throw invalidArgValue('options.socketPath', o.socketPath, 'cannot be routed: routebind agents connect over TCP');
   const host = typeof o.host === 'string' ? o.host : 'localhost';
-  const routing = routeFor(routed, { host, port: portOf(o.port, protocol === 'https:' ? 443 : 80), protocol }, o.localAddress);
+  return routeFor(routed, { host, port: portOf(o.port, protocol === 'https:' ? 443 : 80), protocol }, o.localAddress);
+}
+
+/**
+ * The routebind socket for one of an agent's new connections, followed so it can be retired.
+ * Bad connect options throw here, before any socket exists, as net.createConnection() throws
+ * inside Node's own Agent (http.request() then throws them to its caller).
+ */
+function agentSocket(o: Record<string, unknown>, routing: Record<string, unknown>): net.Socket {
   return connect({ ...tcpOptions(o), ...routing, onRouteChange: 'keep' } as ConnectOptions);
 }
 
@@ -210,13 +220,15 @@ export class Agent extends http.Agent {
   }
 
   override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
+    let routing: Record<string, unknown>;
     try {
-      const socket = agentSocket(this.#routed, options as Record<string, unknown>, 'http:');
-      retireOnRouteChange(this, socket, socket);
-      return socket;
+      routing = agentRouting(this.#routed, options as Record<string, unknown>, 'http:');
     } catch (error) {
       return failed(callback, error);
     }
+    const socket = agentSocket(options as Record<string, unknown>, routing);
+    retireOnRouteChange(this, socket, socket);
+    return socket;
   }
 
   override keepSocketAlive(socket: Duplex): boolean {
@@ -240,17 +252,25 @@ export class HttpsAgent extends https.Agent {
   }
 
   override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
+    const o = options as Record<string, unknown>;
+    let routing: Record<string, unknown>;
     try {
-      const o = options as Record<string, unknown>;
-      const raw = agentSocket(this.#routed, o, 'https:');
-      // https.Agent's own createConnection: tls.connect() plus its session cache.
-      const secure = super.createConnection({ ...tcpOptions(o), socket: raw } as https.RequestOptions) as tls.TLSSocket;
-      retireOnRouteChange(this, secure, raw);
-      describeAsLayer(secure, raw);
-      return secure;
+      routing = agentRouting(this.#routed, o, 'https:');
     } catch (error) {
       return failed(callback, error);
     }
+    const raw = agentSocket(o, routing);
+    let secure: tls.TLSSocket;
+    try {
+      // https.Agent's own createConnection: tls.connect() plus its session cache.
+      secure = super.createConnection({ ...tcpOptions(o), socket: raw } as https.RequestOptions) as tls.TLSSocket;
+    } catch (error) {
+      raw.destroy(); // tls.connect() refused its options: the TCP socket must not outlive the throw
+      throw error;
+    }
+    retireOnRouteChange(this, secure, raw);
+    describeAsLayer(secure, raw);
+    return secure;
   }
 
   override keepSocketAlive(socket: Duplex): boolean {
@@ -305,11 +325,11 @@ export function connector(options?: ConnectorOptions): Connector {
       else callback(null, socket!);
     };
     let socket: net.Socket | tls.TLSSocket;
+    let raw: net.Socket | undefined;
     try {
       const secure = params.protocol === 'https:';
       const host = params.hostname;
       const port = portOf(params.port, secure ? 443 : 80);
-      let raw: net.Socket | undefined;
       if (params.httpSocket !== undefined) {
         // A tunnel (CONNECT through a proxy): the TCP connection exists already.
         if (!secure) throw invalidArgValue('params.httpSocket', '[socket]', 'is only used to upgrade to TLS');
@@ -341,6 +361,7 @@ export function connector(options?: ConnectorOptions): Connector {
         socket = raw!;
       }
     } catch (error) {
+      raw?.destroy(); // tls.connect() refused its options after the TCP socket was made
       process.nextTick(finish, error as Error);
       return;
     }

@@ -107,8 +107,10 @@ describe.skipIf(unsupported !== undefined)(`strong end-system sockets in namespa
         { kind: 'udp', api: 'routebind', socketOptions: { type: 'udp4' }, bind: { address: t.ethB.v4 }, connect: true, host: t.farV4, port: PORT },
       ]);
       expect(udpBound.error).toMatchObject({ code: 'ENETUNREACH', interface: 'ethB' });
-      for (const [r, address] of [[v4, t.ethB.v4], [v6, t.ethB.v6]] as const) {
-        expect(r.error).toMatchObject({ code: 'ENETUNREACH', interface: 'ethB', address });
+      for (const [r, address, destination] of [[v4, t.ethB.v4, t.farV4], [v6, t.ethB.v6, t.farV6]] as const) {
+        // Node's shape for a failed connect: `address` is the destination; the source is in the message.
+        expect(r.error).toMatchObject({ code: 'ENETUNREACH', syscall: 'connect', interface: 'ethB', address: destination });
+        expect(r.error?.message.startsWith(`connect ENETUNREACH ${destination}:${PORT}`)).toBe(true);
         expect(r.error?.message).toContain('ethB');
         expect(r.error?.message).toContain(address);
         expect(r.elapsed).toBeLessThan(100);
