@@ -552,6 +552,15 @@ async function main() {
   const port = server.address().port;
   plan.push(defineCase('netConnect', 'net.connect (loopback)', LOOPBACK, () => connectOnce(net.connect, port), { warmup: 1000, isAsync: true, seconds: 7, maxIterations: 42_000 }));
   plan.push(defineCase('routebindConnect', 'routebind.connect (loopback)', LOOPBACK, () => connectOnce(routebind.connect, port), { warmup: 1000, isAsync: true, seconds: 7, maxIterations: 42_000 }));
+  // Where the difference goes: the same connection on an fd handed to Node without routebind's
+  // JavaScript, first a plain socket (Node's adoption calls only), then one bound to the source,
+  // NO_PORT and pinned as routebind makes it (every system call routebind adds but the coherence
+  // recv). See bench/SYSCALLS.md.
+  const viaFd = (spec) => (options) => new net.Socket({ fd: native.createSocket(spec).fd, manualStart: true }).connect({ ...options, autoSelectFamily: false });
+  const plainFd = viaFd({ version: 4, type: 'tcp', unbound: true });
+  const boundFd = viaFd({ version: 4, type: 'tcp', address: LOOPBACK, port: 0, bindAddressNoPort: true, ifindex: reference.ifindex, ifname: reference.interface });
+  plan.push(defineCase('fdConnect', 'net.Socket({ fd }) of a plain socket (loopback)', LOOPBACK, () => connectOnce(plainFd, port), { warmup: 500, isAsync: true, seconds: 5, maxIterations: 30_000 }));
+  plan.push(defineCase('boundFdConnect', 'net.Socket({ fd }) bound + pinned, no routebind JS (loopback)', LOOPBACK, () => connectOnce(boundFd, port), { warmup: 500, isAsync: true, seconds: 5, maxIterations: 30_000 }));
 
   const cache = new Map([[LOOPBACK, reference]]);
   plan.push(defineCase('mapGet', 'Map.get (cached Route)', LOOPBACK, () => { sink ^= cache.get(LOOPBACK).ifindex; }, { warmup: 100_000, seconds: 0.7 }));
@@ -600,6 +609,15 @@ async function main() {
   const rbConnect = byKey('routebindConnect');
   figure('connectVsNet', 'routebind.connect ÷ net.connect (connections/s)', pairedTimeRatio(netConnect, rbConnect), '×', 'min',
     TARGETS.connectVsNet, netConnect && rbConnect ? `${rbConnect.opsPerSec.toLocaleString('en-US')} vs ${netConnect.opsPerSec.toLocaleString('en-US')} /s` : undefined);
+  const fdConnect = byKey('fdConnect');
+  const boundFdConnect = byKey('boundFdConnect');
+  const perConnection = (c) => (c === undefined ? 'n/a' : `${c.usPerOp.toFixed(0)} µs a connection`);
+  figure('connectAdoption', 'net.Socket({ fd }) of a plain socket ÷ net.connect (connections/s): Node\'s adoption calls', pairedTimeRatio(netConnect, fdConnect), '×', 'report', null,
+    `${perConnection(fdConnect)} vs ${perConnection(netConnect)}`);
+  figure('connectSocketCalls', 'bound + pinned fd ÷ net.connect (connections/s): every call routebind adds but one recv', pairedTimeRatio(netConnect, boundFdConnect), '×', 'report', null,
+    `${perConnection(boundFdConnect)} vs ${perConnection(netConnect)}`);
+  figure('connectJavaScript', 'routebind.connect ÷ bound + pinned fd (connections/s): routebind\'s JavaScript and the coherence recv', pairedTimeRatio(boundFdConnect, rbConnect), '×', 'report', null,
+    `${perConnection(rbConnect)} vs ${perConnection(boundFdConnect)}`);
   for (const [mode, name] of [
     ['lookups-uncached', `RSS growth, ${MEMORY_LOOKUPS.toLocaleString('en-US')} uncached lookups`],
     ['lookups-cached', `RSS growth, ${MEMORY_LOOKUPS.toLocaleString('en-US')} cached lookups`],
