@@ -53,7 +53,7 @@ const SCALE_LINKS = 2500;
 const SCALE_ADDRESSES = 3000;
 const SCALE_ROUNDS = 21;
 // Seconds per burst: each case runs this long in one namespace, then in the other, every round.
-const SCALE_SECONDS = { connect: 0.15, netConnect: 0.15, connectFromCall: 0.05, uncached: 0.05, cached: 0.03 };
+const SCALE_SECONDS = { connect: 0.15, netConnect: 0.15, connectCall: 0.05, connectFromCall: 0.05, uncached: 0.05, cached: 0.03 };
 const SCALE_CHANGES = 9; // address changes (one per round in each namespace), each followed by one timed call
 // The connect rate through uplink A of test/netns/two-uplinks.sh (far server, host's address on ethA).
 const UPLINK_SERVER = '198.19.0.1';
@@ -416,7 +416,7 @@ function measureScale() {
     for (const which of ['small', 'big']) {
       workers[which] = await startWorker(['netns', 'exec', hosts[which].ns, process.execPath, path.join(here, 'scale.mjs'), SCALE_DESTINATION, hosts[which].address]);
     }
-    const keys = ['connect', 'netConnect', 'connectFromCall', 'uncached', 'cached'];
+    const keys = ['connect', 'netConnect', 'connectCall', 'connectFromCall', 'uncached', 'cached'];
     const rounds = { small: Object.fromEntries(keys.map((k) => [k, []])), big: Object.fromEntries(keys.map((k) => [k, []])) };
     const afterChange = { small: [], big: [] };
     log(`  scale: ${SCALE_ROUNDS} rounds, each case alternately in ${small} and ${big}…`);
@@ -660,6 +660,7 @@ async function main() {
   };
   for (const [key, name] of [
     ['connect', 'routebind.connect, loopback (time per connection)'],
+    ['connectCall', 'routebind.connect() call (socket made, destroyed unsent)'],
     ['connectFromCall', 'routebind.connect({ localAddress }) call'],
     ['uncached', 'uncached routeTo'],
     ['cached', 'cached routeTo'],

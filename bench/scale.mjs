@@ -7,12 +7,13 @@
 //
 //   ip netns exec NS node bench/scale.mjs <destination> <localAddress>
 //
-// destination: an on-link address no one answers at (only looked up; the localAddress case
-// never sends: the socket is destroyed before Node's deferred connect() runs). localAddress: this
+// destination: an on-link address no one answers at (only looked up; the two call cases never
+// send: the socket is destroyed before Node's deferred connect() runs). localAddress: this
 // namespace's address on its last link, so finding its owner walks every link before it.
 // Prints a JSON line { ready, links, addresses } once warmed up, then answers each command line
 // on stdin with one JSON line:
-//   time <case> <seconds>  → { usPerOp, operations }   (cases: connect, netConnect, connectFromCall, uncached, cached)
+//   time <case> <seconds>  → { usPerOp, operations }   (cases: connect, netConnect, connectCall, connectFromCall,
+//                                                        uncached, cached)
 //   change                 → { us }: add or remove an address on lo, then time one connectFromCall
 //   quit
 import { spawnSync } from 'node:child_process';
@@ -65,6 +66,13 @@ function connectOnce(connect, port) {
   });
 }
 
+/** One connect() call (decision from the cached route, bound pinned socket), destroyed unsent. */
+function connectCall() {
+  const socket = routebind.connect({ host: destination, port: 9 });
+  socket.on('error', () => {});
+  socket.destroy();
+}
+
 /**
  * One connect({ localAddress }) call: the decision (owner of the address, route through it) and
  * the bound, pinned socket, destroyed before Node's deferred connect() runs, so nothing is sent.
@@ -83,6 +91,7 @@ const cases = {
   connect: [() => connectOnce(routebind.connect, port), true],
   // The control: what the kernel's own share of a connection does with the host's size.
   netConnect: [() => connectOnce(net.connect, port), true],
+  connectCall: [connectCall, false],
   connectFromCall: [connectFromCall, false],
   uncached: [() => { sink ^= routebind.routeTo(destination, { cache: false }).ifindex; }, false],
   cached: [() => { sink ^= routebind.routeTo(destination).ifindex; }, false],
