@@ -4,7 +4,7 @@
 // after ip_local_port_range of them where plain Node would not (bench/SYSCALLS.md).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { namespaceSupport, ROOT } from './topology';
