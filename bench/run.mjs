@@ -1,11 +1,15 @@
 // `npm run bench`: what one routeTo() costs next to the other ways a Node program can learn the
 // route to a destination (spawning iproute2, the connected-UDP-socket trick, the raw netlink round
-// trip inside the addon, a cached answer), what routebind.connect() costs next to net.connect(),
-// whether memory stays flat over many lookups and connects (bench/memory.mjs, fresh processes),
-// and how soon a route change reaches watch() (bench/latency.mjs, in a temporary network
-// namespace; root only). Every figure is printed with its target and whether it is met.
+// trip inside the addon, a cached answer), what routebind.connect() costs next to net.connect()
+// (on loopback, split into Node's fd adoption, the socket options and routebind's JavaScript; and
+// through an uplink of test/netns/two-uplinks.sh, bench/uplink.mjs), whether memory stays flat
+// over many lookups and connects (bench/memory.mjs, fresh processes), how soon a route change
+// reaches watch() (bench/latency.mjs), and whether per-call costs stay flat on a host with 2,500
+// links and 3,000 addresses (bench/scale.mjs). Every figure is printed with its target and
+// whether it is met. The latency, uplink and scale figures need root: they run in network
+// namespaces this script makes and deletes (also on Ctrl-C).
 // Nothing here sends a packet off the host: lookups only ask the kernel's table, connects go to
-// loopback, and route changes happen only inside the namespace this script makes and deletes.
+// loopback or between the namespaces, and route and address changes happen only inside them.
 // `--json` prints the results as JSON only; either way they are written to bench/results/latest.json.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
