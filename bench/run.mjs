@@ -1,11 +1,15 @@
 // `npm run bench`: what one routeTo() costs next to the other ways a Node program can learn the
 // route to a destination (spawning iproute2, the connected-UDP-socket trick, the raw netlink round
-// trip inside the addon, a cached answer), what routebind.connect() costs next to net.connect(),
-// whether memory stays flat over many lookups and connects (bench/memory.mjs, fresh processes),
-// and how soon a route change reaches watch() (bench/latency.mjs, in a temporary network
-// namespace; root only). Every figure is printed with its target and whether it is met.
+// trip inside the addon, a cached answer), what routebind.connect() costs next to net.connect()
+// (on loopback, split into Node's fd adoption, the socket options and routebind's JavaScript; and
+// through an uplink of test/netns/two-uplinks.sh, bench/uplink.mjs), whether memory stays flat
+// over many lookups and connects (bench/memory.mjs, fresh processes), how soon a route change
+// reaches watch() (bench/latency.mjs), and whether per-call costs stay flat on a host with 2,500
+// links and 3,000 addresses (bench/scale.mjs). Every figure is printed with its target and
+// whether it is met. The latency, uplink and scale figures need root: they run in network
+// namespaces this script makes and deletes (also on Ctrl-C).
 // Nothing here sends a packet off the host: lookups only ask the kernel's table, connects go to
-// loopback, and route changes happen only inside the namespace this script makes and deletes.
+// loopback or between the namespaces, and route and address changes happen only inside them.
 // `--json` prints the results as JSON only; either way they are written to bench/results/latest.json.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +28,18 @@ const { native } = require('../dist/binding.js');
 const { routeTo, routes } = routebind;
 
 const jsonOnly = process.argv.includes('--json');
+// `--only=scale,uplink` runs only those groups (for working on one figure); the others are
+// reported as skipped, and the results go to bench/results/partial.json instead of latest.json.
+const GROUPS = ['cost', 'memory', 'latency', 'scale', 'uplink'];
+const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+const selected = new Set(onlyArg === undefined ? GROUPS : onlyArg.slice('--only='.length).split(','));
+for (const g of selected) {
+  if (!GROUPS.includes(g)) {
+    console.error(`unknown group '${g}' in --only (groups: ${GROUPS.join(', ')})`);
+    process.exit(64);
+  }
+}
+const NOT_SELECTED = { skipped: 'not selected (--only)' };
 const log = jsonOnly ? () => {} : (...args) => console.log(...args);
 
 // Each case's timed budget is split over ROUNDS rounds; odd rounds run the cases in reverse order,
@@ -36,6 +52,20 @@ const FLOOR_BATCH = 200; // lookups per benchRouteGet() call: the call's own cos
 const MEMORY_LOOKUPS = 1_000_000;
 const MEMORY_CONNECTS = 100_000;
 const LATENCY_ITERATIONS = 300;
+// The big host of the scaling figures (a namespace): veth ends, and addresses on them.
+const SCALE_LINKS = 2500;
+const SCALE_ADDRESSES = 3000;
+const SCALE_ROUNDS = 21;
+// Seconds per burst: each case runs this long in one namespace, then in the other, every round.
+const SCALE_SECONDS = { connect: 0.15, netConnect: 0.15, connectCall: 0.05, connectFromCall: 0.05, uncached: 0.05, cached: 0.03 };
+const SCALE_CHANGES = 9; // address changes (one per round in each namespace), each followed by one timed call
+// The connect rate through uplink A of test/netns/two-uplinks.sh (far server, host's address on ethA).
+const UPLINK_SERVER = '198.19.0.1';
+const UPLINK_SOURCE = '198.18.1.2';
+const UPLINK_PORT = 9000;
+const UPLINK_SECONDS = 10; // per case, over all rounds
+const UPLINK_ROUNDS = 25;
+const SCALE_DESTINATION = '198.18.0.99'; // on-link through rbs0 in both namespaces; only looked up
 // The memory children run with V8's young generation pinned to two 1 MiB semi-spaces (V8 otherwise
 // grows it by up to ~24 MiB in a busy loop: RSS that is reserved, not retained), the garbage
 // collector on the main thread and one malloc arena (V8's helper threads otherwise leave pages in
@@ -52,6 +82,7 @@ const TARGETS = {
   rssGrowthMiB: 1, // < 1 MiB after 1,000,000 lookups / 100,000 connects
   vsSpawn: 200, // uncached routeTo ≥ 200 × faster than spawning `ip -j route get`
   vsDgramFresh: 1, // uncached routeTo faster than the dgram trick on a fresh socket
+  scale: 1.5, // per-call cost with 2,500 links and 3,000 addresses ≤ 1.5 × with 2 links
 };
 
 // Results are compared through a sink so the JIT cannot drop the work being timed.
@@ -227,16 +258,20 @@ async function measureMemory() {
 }
 
 /**
- * Change-to-event latency (bench/latency.mjs) inside a network namespace made for this run and
- * deleted afterwards whatever happens (also on Ctrl-C). Root only.
+ * Network namespaces for one measurement, deleted afterwards whatever happens, also on Ctrl-C.
+ * Names are `<prefix>-<pid>-<random>`. By default each is made with `ip netns add` and lo set
+ * up; `up(names)` / `down(names)` replace that (a topology script). Root only. Resolves with
+ * { skipped } or with what `fn(names)` resolves with.
  */
-async function measureLatency() {
-  if (process.getuid?.() !== 0) return { skipped: 'needs root (it makes a temporary network namespace with `ip netns add`)' };
-  const ns = `rbbench-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const ip = (...args) => spawnSync('ip', args, { encoding: 'utf8' });
-  const added = ip('netns', 'add', ns);
-  if (added.status !== 0) return { skipped: `ip netns add failed: ${added.error?.message ?? added.stderr.trim()}` };
-  const remove = () => ip('netns', 'del', ns);
+async function withNamespaces(prefixes, fn, { up = addNamespaces, down = deleteNamespaces } = {}) {
+  if (process.getuid?.() !== 0) return { skipped: 'needs root (it makes temporary network namespaces with `ip netns add`)' };
+  const names = prefixes.map((prefix) => `${prefix}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  let removed = false;
+  const remove = () => {
+    if (removed) return;
+    removed = true;
+    down(names);
+  };
   const onSignal = (signal) => {
     for (const child of children) child.kill();
     remove();
@@ -246,23 +281,225 @@ async function measureLatency() {
   process.once('SIGTERM', onSignal);
   process.once('exit', remove);
   try {
-    const up = ip('-n', ns, 'link', 'set', 'lo', 'up');
-    if (up.status !== 0) return { skipped: `ip -n ${ns} link set lo up failed: ${up.stderr.trim()}` };
-    log(`  latency: ${LATENCY_ITERATIONS} route replacements in netns ${ns}…`);
-    const result = await run('ip', ['netns', 'exec', ns, process.execPath, path.join(here, 'latency.mjs'), String(LATENCY_ITERATIONS)], {
-      env: { ...process.env, ROUTEBIND_BENCH_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
-      timeout: 60_000,
-    });
-    return { namespace: ns, ...lastJsonLine(result, 'bench/latency.mjs') };
+    up(names);
+    return await fn(names);
   } catch (error) {
     return { skipped: error.message };
   } finally {
-    const removed = remove();
+    for (const child of children) child.kill();
+    remove();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', remove);
-    if (removed.status !== 0) console.error(`warning: ip netns del ${ns} failed: ${removed.stderr.trim()}`);
   }
+}
+
+function addNamespaces(names) {
+  for (const ns of names) {
+    ipOrThrow(['netns', 'add', ns]);
+    ipOrThrow(['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+}
+
+function deleteNamespaces(names) {
+  for (const ns of names) {
+    const removed = spawnSync('ip', ['netns', 'del', ns], { encoding: 'utf8' });
+    if (removed.status !== 0 && !/No such file/.test(removed.stderr)) console.error(`warning: ip netns del ${ns} failed: ${removed.stderr.trim()}`);
+  }
+}
+
+/** Runs `ip args…` (with `input` as its stdin, for -batch); throws with ip's message on failure. */
+function ipOrThrow(args, input) {
+  const r = spawnSync('ip', args, { encoding: 'utf8', input, maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`ip ${args.slice(0, 4).join(' ')} failed: ${r.error?.message ?? r.stderr.trim().split('\n')[0]}`);
+}
+
+const hostNetnsEnv = () => ({ ...process.env, ROUTEBIND_BENCH_HOST_NETNS: readlinkSync('/proc/self/ns/net') });
+
+/**
+ * Change-to-event latency (bench/latency.mjs) inside a network namespace made for this run and
+ * deleted afterwards whatever happens (also on Ctrl-C). Root only.
+ */
+function measureLatency() {
+  return withNamespaces(['rbbench'], async ([ns]) => {
+    log(`  latency: ${LATENCY_ITERATIONS} route replacements in netns ${ns}…`);
+    const result = await run('ip', ['netns', 'exec', ns, process.execPath, path.join(here, 'latency.mjs'), String(LATENCY_ITERATIONS)], {
+      env: hostNetnsEnv(),
+      timeout: 60_000,
+    });
+    return { namespace: ns, ...lastJsonLine(result, 'bench/latency.mjs') };
+  });
+}
+
+/**
+ * A child answering one JSON line per command line (bench/scale.mjs). Resolves once it printed
+ * its first line, { ready: true, … }.
+ */
+function startWorker(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', args, { stdio: ['pipe', 'pipe', 'pipe'], env: hostNetnsEnv() });
+    children.add(child);
+    let stderr = '';
+    let buffered = '';
+    const waiting = [];
+    let failed;
+    const fail = (error) => {
+      failed = error;
+      for (const w of waiting.splice(0)) w.reject(error);
+      reject(error);
+    };
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.once('close', (code) => {
+      children.delete(child);
+      fail(new Error(`${args.slice(4, 6).join(' ')} exited ${code}: ${stderr.trim()}`));
+    });
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+        if (line.ready) {
+          resolve({
+            ready: line,
+            ask(command) {
+              if (failed) return Promise.reject(failed);
+              return new Promise((res, rej) => { waiting.push({ resolve: res, reject: rej }); child.stdin.write(command + '\n'); });
+            },
+            quit() { child.stdin.end('quit\n'); },
+          });
+        } else {
+          const w = waiting.shift();
+          if (line.error) w?.reject(new Error(line.error));
+          else w?.resolve(line);
+        }
+      }
+    });
+  });
+}
+
+/**
+ * The `ip -batch` script for the big host: SCALE_LINKS veth ends (pairs inside the namespace),
+ * one IPv4 address on each and an IPv6 address on the first SCALE_ADDRESSES - SCALE_LINKS, all up.
+ * Link-local addresses are not generated (addr_gen_mode=1), so the counts are exactly these.
+ */
+function bigHostBatch() {
+  const lines = [];
+  for (let p = 0; p < SCALE_LINKS / 2; p++) lines.push(`link add rbv${2 * p} type veth peer name rbv${2 * p + 1}`);
+  for (let i = 0; i < SCALE_LINKS; i++) lines.push(`address add 10.${100 + (i >> 8)}.${i & 255}.1/24 dev rbv${i}`);
+  for (let i = 0; i < SCALE_ADDRESSES - SCALE_LINKS; i++) lines.push(`address add fd00:${i.toString(16)}::1/64 dev rbv${i} nodad`);
+  for (let i = 0; i < SCALE_LINKS; i++) lines.push(`link set rbv${i} up`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Per-call cost on a big host against a small one (bench/scale.mjs), in two namespaces made for
+ * the purpose: `small` has lo and one veth end (2 links); `big` has SCALE_LINKS more veth ends and
+ * SCALE_ADDRESSES more addresses. The two share the veth pair `rbs0` (small 198.18.0.1, big
+ * 198.18.0.2), made last, so the big namespace's own address is on its last link. Rounds run
+ * alternately in each namespace (fresh processes, order reversed every other round); each
+ * figure is the median over rounds of big ÷ small.
+ */
+function measureScale() {
+  return withNamespaces(['rbscale-small', 'rbscale-big'], async ([small, big]) => {
+    const started = Date.now();
+    for (const ns of [small, big]) {
+      ipOrThrow(['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.addr_gen_mode=1', 'net.ipv6.conf.default.addr_gen_mode=1',
+        'net.ipv6.conf.default.accept_dad=0']);
+    }
+    log(`  scale: ${SCALE_LINKS.toLocaleString('en-US')} links and ${SCALE_ADDRESSES.toLocaleString('en-US')} addresses in netns ${big} (ip -batch)…`);
+    ipOrThrow(['-n', big, '-batch', '-'], bigHostBatch());
+    ipOrThrow(['link', 'add', 'rbs0', 'netns', small, 'type', 'veth', 'peer', 'name', 'rbs0', 'netns', big]);
+    const hosts = { small: { ns: small, address: '198.18.0.1' }, big: { ns: big, address: '198.18.0.2' } };
+    for (const h of Object.values(hosts)) {
+      ipOrThrow(['-n', h.ns, 'address', 'add', `${h.address}/24`, 'dev', 'rbs0']);
+      ipOrThrow(['-n', h.ns, 'link', 'set', 'rbs0', 'up']);
+    }
+    const buildSeconds = (Date.now() - started) / 1000;
+    const workers = {};
+    for (const which of ['small', 'big']) {
+      workers[which] = await startWorker(['netns', 'exec', hosts[which].ns, process.execPath, path.join(here, 'scale.mjs'), SCALE_DESTINATION, hosts[which].address]);
+    }
+    const keys = ['connect', 'netConnect', 'connectCall', 'connectFromCall', 'uncached', 'cached'];
+    const rounds = { small: Object.fromEntries(keys.map((k) => [k, []])), big: Object.fromEntries(keys.map((k) => [k, []])) };
+    const afterChange = { small: [], big: [] };
+    log(`  scale: ${SCALE_ROUNDS} rounds, each case alternately in ${small} and ${big}…`);
+    for (let r = 0; r < SCALE_ROUNDS; r++) {
+      const order = r % 2 === 0 ? ['small', 'big'] : ['big', 'small'];
+      for (const key of keys) {
+        for (const which of order) rounds[which][key].push((await workers[which].ask(`time ${key} ${SCALE_SECONDS[key]}`)).usPerOp);
+      }
+      if (r < SCALE_CHANGES) for (const which of order) afterChange[which].push((await workers[which].ask('change')).us);
+    }
+    for (const w of Object.values(workers)) w.quit();
+    const summary = (which) => ({
+      namespace: hosts[which].ns,
+      links: workers[which].ready.links,
+      addresses: workers[which].ready.addresses,
+      cases: Object.fromEntries(keys.map((k) => [k, { usPerOp: round(median(rounds[which][k]), 3), roundsUsPerOp: rounds[which][k].map((x) => round(x, 3)) }])),
+      afterChangeUs: { median: round(median(afterChange[which]), 0), samples: afterChange[which].map((x) => round(x, 0)) },
+    });
+    const ratios = {};
+    for (const key of keys) ratios[key] = Number(median(rounds.big[key].map((b, r) => b / rounds.small[key][r])).toPrecision(3));
+    ratios.afterChange = Number(median(afterChange.big.map((b, r) => b / afterChange.small[r])).toPrecision(3));
+    const s = summary('small');
+    const b = summary('big');
+    return { destination: SCALE_DESTINATION, rounds: SCALE_ROUNDS, buildSeconds: round(buildSeconds, 1), small: s, big: b, ratios };
+  });
+}
+
+const TOPOLOGY_SCRIPT = path.join(here, '..', 'test', 'netns', 'two-uplinks.sh');
+
+/** Environment for test/netns/two-uplinks.sh: namespace names; no policy rules, no nft needed. */
+const topologyEnv = ([host, routerA, routerB, far]) => ({ ...process.env, HOST: host, ROUTER_A: routerA, ROUTER_B: routerB, FAR: far, POLICY: '0', SPOOF6: '0' });
+
+/** Starts `node bench/uplink.mjs serve …` in a namespace; resolves once it listens. */
+function startServer(ns, address, port) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, path.join(here, 'uplink.mjs'), 'serve', address, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    child.once('close', () => children.delete(child));
+    let stderr = '';
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stdout.once('data', () => resolve(child));
+    child.once('close', (code) => reject(new Error(`uplink server exited ${code}: ${stderr.trim()}`)));
+  });
+}
+
+/**
+ * Connections per second through uplink A of the two-uplink topology (host → router A → far
+ * server), routebind.connect against net.connect from the same source, in namespaces built by
+ * test/netns/two-uplinks.sh for this run and torn down afterwards. Root only.
+ */
+function measureUplink() {
+  return withNamespaces(['rbup-host', 'rbup-ra', 'rbup-rb', 'rbup-far'], async ([host, , , far]) => {
+    log(`  uplink: ${UPLINK_ROUNDS} rounds of connects through router A to ${UPLINK_SERVER} (netns ${host})…`);
+    const server = await startServer(far, UPLINK_SERVER, UPLINK_PORT);
+    try {
+      const args = ['netns', 'exec', host, process.execPath, path.join(here, 'uplink.mjs'), 'connect',
+        UPLINK_SERVER, String(UPLINK_PORT), UPLINK_SOURCE, String(UPLINK_SECONDS), String(UPLINK_ROUNDS)];
+      const result = lastJsonLine(await run('ip', args, { timeout: 180_000 }), 'bench/uplink.mjs connect');
+      const summary = {};
+      for (const [key, c] of Object.entries(result.cases)) summary[key] = { opsPerSec: median(c.roundsOpsPerSec), ...c };
+      const ratio = (a, b) => Number(median(a.roundsOpsPerSec.map((x, r) => x / b.roundsOpsPerSec[r])).toPrecision(3));
+      return {
+        namespaces: { host, far },
+        server: UPLINK_SERVER,
+        sources: result.sources,
+        cases: summary,
+        vsNetFromSource: ratio(result.cases.routebindConnect, result.cases.netConnectFromSource),
+        vsNet: ratio(result.cases.routebindConnect, result.cases.netConnect),
+      };
+    } finally {
+      server.kill();
+    }
+  }, {
+    up: (names) => {
+      const r = spawnSync('bash', [TOPOLOGY_SCRIPT, 'up'], { encoding: 'utf8', env: topologyEnv(names) });
+      if (r.status !== 0) throw new Error(`two-uplinks.sh up failed (${r.status ?? r.error?.message}): ${(r.stderr ?? '').trim()}`);
+    },
+    down: (names) => { spawnSync('bash', [TOPOLOGY_SCRIPT, 'down'], { env: topologyEnv(names) }); },
+  });
 }
 
 async function main() {
@@ -319,6 +556,15 @@ async function main() {
   const port = server.address().port;
   plan.push(defineCase('netConnect', 'net.connect (loopback)', LOOPBACK, () => connectOnce(net.connect, port), { warmup: 1000, isAsync: true, seconds: 7, maxIterations: 42_000 }));
   plan.push(defineCase('routebindConnect', 'routebind.connect (loopback)', LOOPBACK, () => connectOnce(routebind.connect, port), { warmup: 1000, isAsync: true, seconds: 7, maxIterations: 42_000 }));
+  // Where the difference goes: the same connection on an fd handed to Node without routebind's
+  // JavaScript, first a plain socket (Node's adoption calls only), then one bound to the source,
+  // NO_PORT and pinned as routebind makes it (every system call routebind adds but the coherence
+  // recv). See bench/SYSCALLS.md.
+  const viaFd = (spec) => (options) => new net.Socket({ fd: native.createSocket(spec).fd, manualStart: true }).connect({ ...options, autoSelectFamily: false });
+  const plainFd = viaFd({ version: 4, type: 'tcp', unbound: true });
+  const boundFd = viaFd({ version: 4, type: 'tcp', address: LOOPBACK, port: 0, bindAddressNoPort: true, ifindex: reference.ifindex, ifname: reference.interface });
+  plan.push(defineCase('fdConnect', 'net.Socket({ fd }) of a plain socket (loopback)', LOOPBACK, () => connectOnce(plainFd, port), { warmup: 500, isAsync: true, seconds: 5, maxIterations: 30_000 }));
+  plan.push(defineCase('boundFdConnect', 'net.Socket({ fd }) bound + pinned, no routebind JS (loopback)', LOOPBACK, () => connectOnce(boundFd, port), { warmup: 500, isAsync: true, seconds: 5, maxIterations: 30_000 }));
 
   const cache = new Map([[LOOPBACK, reference]]);
   plan.push(defineCase('mapGet', 'Map.get (cached Route)', LOOPBACK, () => { sink ^= cache.get(LOOPBACK).ifindex; }, { warmup: 100_000, seconds: 0.7 }));
@@ -327,13 +573,16 @@ async function main() {
   log(`  timing ${plan.length} cases in ${ROUNDS} interleaved rounds…`);
   let cases;
   try {
-    cases = await runCases(plan);
+    cases = selected.has('cost') ? await runCases(plan) : [];
   } finally {
     socket.close();
     server.close();
   }
-  const memory = await measureMemory();
-  const latency = await measureLatency();
+  const memory = selected.has('memory') ? await measureMemory()
+    : Object.fromEntries(['lookups-uncached', 'lookups-cached', 'connects'].map((mode) => [mode, NOT_SELECTED]));
+  const latency = selected.has('latency') ? await measureLatency() : NOT_SELECTED;
+  const uplink = selected.has('uplink') ? await measureUplink() : NOT_SELECTED;
+  const scale = selected.has('scale') ? await measureScale() : NOT_SELECTED;
 
   const byKey = (key) => cases.find((c) => c.key === key);
   const uncached = byKey('uncached');
@@ -364,6 +613,15 @@ async function main() {
   const rbConnect = byKey('routebindConnect');
   figure('connectVsNet', 'routebind.connect ÷ net.connect (connections/s)', pairedTimeRatio(netConnect, rbConnect), '×', 'min',
     TARGETS.connectVsNet, netConnect && rbConnect ? `${rbConnect.opsPerSec.toLocaleString('en-US')} vs ${netConnect.opsPerSec.toLocaleString('en-US')} /s` : undefined);
+  const fdConnect = byKey('fdConnect');
+  const boundFdConnect = byKey('boundFdConnect');
+  const perConnection = (c) => (c === undefined ? 'n/a' : `${c.usPerOp.toFixed(0)} µs a connection`);
+  figure('connectAdoption', 'net.Socket({ fd }) of a plain socket ÷ net.connect (connections/s): Node\'s adoption calls', pairedTimeRatio(netConnect, fdConnect), '×', 'report', null,
+    `${perConnection(fdConnect)} vs ${perConnection(netConnect)}`);
+  figure('connectSocketCalls', 'bound + pinned fd ÷ net.connect (connections/s): every call routebind adds but one recv', pairedTimeRatio(netConnect, boundFdConnect), '×', 'report', null,
+    `${perConnection(boundFdConnect)} vs ${perConnection(netConnect)}`);
+  figure('connectJavaScript', 'routebind.connect ÷ bound + pinned fd (connections/s): routebind\'s JavaScript and the coherence recv', pairedTimeRatio(boundFdConnect, rbConnect), '×', 'report', null,
+    `${perConnection(rbConnect)} vs ${perConnection(boundFdConnect)}`);
   for (const [mode, name] of [
     ['lookups-uncached', `RSS growth, ${MEMORY_LOOKUPS.toLocaleString('en-US')} uncached lookups`],
     ['lookups-cached', `RSS growth, ${MEMORY_LOOKUPS.toLocaleString('en-US')} cached lookups`],
@@ -386,6 +644,38 @@ async function main() {
   figure('cachedVsMapGet', 'cache hit ÷ plain Map.get (time per op)', pairedTimeRatio(cached, map), '×', 'report', null,
     `${us(cached)} vs ${us(map)}: the cost of coherence (one non-blocking recv per hit)`);
 
+  // Where real connections go: through an uplink and a router (bench/uplink.mjs).
+  const up = uplink.skipped ? undefined : uplink.cases;
+  const rate = (c) => `${c.opsPerSec.toLocaleString('en-US')} /s`;
+  figure('uplinkConnectVsNet', 'routebind.connect ÷ net.connect from the same source, through an uplink (connections/s)', uplink.vsNetFromSource,
+    '×', 'min', TARGETS.connectVsNet,
+    up && `${rate(up.routebindConnect)} vs ${rate(up.netConnectFromSource)} (net.connect with localAddress ${UPLINK_SOURCE}); plain net.connect ${rate(up.netConnect)}`,
+    uplink.skipped);
+  if (up && uplink.sources.routebindConnect !== uplink.sources.netConnectFromSource) {
+    notes.push(`uplink: routebind.connect used source ${uplink.sources.routebindConnect}, net.connect ${uplink.sources.netConnectFromSource}: not the same source`);
+  }
+  // Cost that grows with the host (bench/scale.mjs): big namespace ÷ small one, per call.
+  const scaleDetail = (key) => {
+    if (scale.skipped) return undefined;
+    const [b, sm] = [scale.big, scale.small];
+    const v = (h) => (key === 'afterChange' ? h.afterChangeUs.median : h.cases[key].usPerOp);
+    return `${v(b).toFixed(1)} µs with ${b.links.toLocaleString('en-US')} links / ${b.addresses.toLocaleString('en-US')} addresses vs ` +
+      `${v(sm).toFixed(1)} µs with ${sm.links} links / ${sm.addresses} addresses`;
+  };
+  for (const [key, name] of [
+    ['connect', 'routebind.connect, loopback (time per connection)'],
+    ['connectCall', 'routebind.connect() call (socket made, destroyed unsent)'],
+    ['connectFromCall', 'routebind.connect({ localAddress }) call'],
+    ['uncached', 'uncached routeTo'],
+    ['cached', 'cached routeTo'],
+  ]) {
+    figure(`scale:${key}`, `big host ÷ small host: ${name}`, scale.ratios?.[key], '×', 'max', TARGETS.scale, scaleDetail(key), scale.skipped);
+  }
+  figure('scale:netConnect', 'big host ÷ small host: net.connect, loopback (the kernel\'s share; control)', scale.ratios?.netConnect, '×', 'report', null,
+    scaleDetail('netConnect'), scale.skipped);
+  figure('scale:afterChange', 'big host ÷ small host: first connect({ localAddress }) after an address change', scale.ratios?.afterChange, '×', 'report', null,
+    scaleDetail('afterChange'), scale.skipped);
+
   for (const f of figures) if (f.skipped) notes.push(`${f.figure}: skipped (${f.skipped})`);
 
   const results = {
@@ -402,12 +692,15 @@ async function main() {
     cases: cases.map(({ key: _key, ...c }) => c),
     memory: { nodeFlags: MEMORY_NODE_FLAGS, env: MEMORY_ENV, ...memory },
     latency,
+    uplink,
+    scale,
     notes,
     totalSeconds: round((Date.now() - started) / 1000, 1),
   };
 
+  const resultsFile = path.join(here, 'results', onlyArg === undefined ? 'latest.json' : 'partial.json');
   mkdirSync(path.join(here, 'results'), { recursive: true });
-  writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
 
   if (jsonOnly) {
     console.log(JSON.stringify(results, null, 2));
@@ -434,7 +727,7 @@ async function main() {
   table(['figure', 'value', 'target', 'met'], figures.map((f) => [f.figure, valueText(f), targetText(f), metText(f)]), 'lrll', ' | ');
   const missed = figures.filter((f) => f.status === 'not met');
   log(`\n${missed.length === 0 ? 'every target met' : `${missed.length} target(s) NOT met: ${missed.map((f) => f.id).join(', ')}`}; ` +
-    `${results.totalSeconds} s; written to ${path.relative(process.cwd(), path.join(here, 'results', 'latest.json'))}`);
+    `${results.totalSeconds} s; written to ${path.relative(process.cwd(), resultsFile)}`);
 }
 
 /** Prints rows as aligned columns; `align` has one letter per column, 'l' or 'r'. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "backend.h"
@@ -34,11 +35,20 @@ int SetOption(int fd, int level, int name, int value) {
 #if defined(__linux__)
 const char* const kPinMechanism = "SO_BINDTODEVICE";
 
+// Kernels before 5.0 lack SO_BINDTOIFINDEX (before 4.2, IP_BIND_ADDRESS_NO_PORT): once one socket
+// has been told so, later sockets skip the call that would fail, one system call each.
+std::atomic<bool> no_bind_to_ifindex{false};
+std::atomic<bool> no_bind_address_no_port{false};
+
 int PinToInterface(int fd, const SocketSpec& spec) {
   // By index first: no name to go stale between the lookup and the pin.
-  int index = static_cast<int>(spec.ifindex);
-  if (setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &index, sizeof index) == 0) return 0;
-  if (errno != ENOPROTOOPT || spec.ifname.empty()) return errno;
+  if (!no_bind_to_ifindex.load(std::memory_order_relaxed)) {
+    int index = static_cast<int>(spec.ifindex);
+    if (setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &index, sizeof index) == 0) return 0;
+    if (errno != ENOPROTOOPT) return errno;
+    no_bind_to_ifindex.store(true, std::memory_order_relaxed);
+  }
+  if (spec.ifname.empty()) return ENOPROTOOPT;
   return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, spec.ifname.c_str(),
                     static_cast<socklen_t>(spec.ifname.size() + 1)) == 0
              ? 0
@@ -134,9 +144,14 @@ Status CreateBoundSocket(const SocketSpec& spec, SocketResult* out) {
       out->pin_error = err;
     }
   }
-  if (spec.stream && spec.bind_address_no_port && spec.port == 0) {
-    // Only an optimisation (ports shared across destinations); old kernels lack it.
-    SetOption(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+  if (spec.stream && spec.bind_address_no_port && spec.port == 0 &&
+      !no_bind_address_no_port.load(std::memory_order_relaxed)) {
+    // The port is chosen at connect(), per destination, as for an unbound socket: without it
+    // bind() takes a port for every destination at once, and a host runs out after
+    // ip_local_port_range connections where net.connect would not (bench/SYSCALLS.md).
+    if (SetOption(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1) == ENOPROTOOPT) {
+      no_bind_address_no_port.store(true, std::memory_order_relaxed);
+    }
   }
 
   struct sockaddr_storage ss = {};
