@@ -141,6 +141,11 @@ describe.skipIf(unsupported !== undefined)(`the change feed in namespaces${unsup
     expect(r.routeToInterface).toBe('ethB');
   });
 
+  it("a datagram another process sends to routebind's request socket is not taken for the kernel's reply", () => {
+    const r = t.node<{ before: string; after: string }>(t.host, 'feed-forged-reply.cjs', {});
+    expect(r).toEqual({ before: 'lo', after: 'lo' });
+  });
+
   describe('followed sockets', () => {
     afterEach(() => {
       t.run(t.host, ['ip', 'link', 'set', 'ethB', 'up']);
