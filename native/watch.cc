@@ -229,8 +229,9 @@ void SharedFeed::CloseHandles() {
 void SharedFeed::OnTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
   auto* h = static_cast<LoopHandles*>(arg);
   h->hook = hook;
-  if (h->feed != nullptr) {
-    h->feed->CloseHandles();
+  try {
+    if (h->feed != nullptr) h->feed->CloseHandles();
+  } catch (...) {
   }
 }
 
