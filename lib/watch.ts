@@ -101,9 +101,15 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
       this.emit('resync', { routes: routes(family ? { family } : undefined), interfaces: interfaces() });
     }
     if (error !== undefined && this.#native !== undefined) {
-      // The feed can no longer be watched: nothing more would ever arrive.
-      this.emit('error', error);
-      this.close();
+      // The feed can no longer be watched: nothing more would ever arrive. Closed first, so an
+      // 'error' nobody listens to (which throws) still leaves the watcher closed.
+      this.#native.close();
+      this.#native = undefined;
+      try {
+        this.emit('error', error);
+      } finally {
+        this.emit('close');
+      }
     }
   }
 
