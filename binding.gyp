@@ -3,7 +3,7 @@
     {
       "target_name": "routebind",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "defines": ["NAPI_VERSION=8"],
+      "defines": ["NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],
       "sources": ["native/addon.cc", "native/js_objects.cc", "native/watch.cc"],
       "cflags_cc": ["-std=c++17", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-Wall", "-Wextra"],
       "conditions": [

@@ -15,7 +15,7 @@ export interface NativeRouteQuery {
   destinationPort?: number;
 }
 
-/** Slot order of routeScratch (native/addon.cc RouteSlot). */
+/** Slot order of routeScratch (native/addon.cc RouteSlot; the addon exports it as routeSlots). */
 export const enum RouteSlot {
   Version, Type, Protocol, Scope, Table, Flags, Tos, DstLen, SrcLen, Oif, Iif, Priority, Mtu, Mark, Uid, Pref, Expires,
 }
@@ -120,25 +120,43 @@ export interface NativeParsedMessage {
 
 export interface NativeChangeEvent {
   kind: 'route' | 'address' | 'link';
+  /** For links, 'add' means new to this namespace (the kernel sends RTM_NEWLINK for both). */
   action: 'add' | 'delete' | 'change';
   entry: NativeRoute | NativeAddress | NativeLink;
+  /** An address's link, named as it was when the event was read. */
+  interface?: string;
 }
 
-/** A change feed watched by the event loop; `groups` is a bit set of ChangeGroup. */
+/** A subscription to the environment's change feed; `groups` is a bit set of ChangeGroup. */
 export interface NativeChangeWatcher {
   ref(): NativeChangeWatcher;
   unref(): NativeChangeWatcher;
   close(): void;
 }
 
+/** Groups of the change feed (native/backend.h ChangeFeed::Groups; the addon exports them as changeGroups). */
 export const enum ChangeGroup {
   Routes4 = 1, Routes6 = 2, Addresses4 = 4, Addresses6 = 8, Links = 16,
 }
 
 export interface NativeBinding {
-  ChangeWatcher: new (groups: number, callback: (events: NativeChangeEvent[], overflowed: boolean) => void) => NativeChangeWatcher;
-  /** Whether any route, address or link change was announced since the last call. */
-  changesPending(): boolean;
+  /**
+   * `overflowed`: notifications were lost (resync). `error`: the feed can no longer be watched;
+   * no further batch will come.
+   */
+  ChangeWatcher: new (groups: number, callback: (events: NativeChangeEvent[], overflowed: boolean, error: Error | undefined) => void) => NativeChangeWatcher;
+  /**
+   * Reads what the kernel announced (one non-blocking recv() when nothing was) and returns the
+   * generation, which moves on with every route, address, link, rule, nexthop or netconf
+   * announcement and every overrun.
+   */
+  feedGeneration(): number;
+  /** The feed's receive buffer as granted by the kernel, and the current generation. */
+  feedInfo(): { generation: number; receiveBuffer: number };
+  /** ChangeGroup's values as the addon defines them. */
+  changeGroups: Record<string, number>;
+  /** RouteSlot's values as the addon defines them. */
+  routeSlots: Record<string, number>;
   /**
    * One lookup. Numbers land in `routeScratch` (see RouteSlot), strings come back as
    * [gateway, preferredSource, sourcePrefix, oifName, iifName].

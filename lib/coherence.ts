@@ -1,16 +1,15 @@
-// One change counter for every cache routebind keeps. The addon's change feed is drained by
-// whichever cache asks first, so the answer is shared through a generation number instead.
+// One change counter for every cache routebind keeps. The addon reads one change feed per
+// environment, whoever asks first (this check, a link lookup, a watcher's poll), and counts
+// what it read in a generation number that every cache compares against.
 import { native } from './binding';
 
-let generation = 0;
-
 /**
- * The current generation: it moves on whenever the kernel has announced a route, address or
- * link change since the last call (or dropped announcements). Costs one non-blocking recv().
+ * The current generation: it moves on whenever the kernel has announced a route, address,
+ * link, rule, nexthop or per-interface setting (netconf) change since the last call, or
+ * dropped announcements. Costs one non-blocking recv() when nothing was announced.
  * A change that has taken effect in the kernel is always seen here: the kernel queues the
  * notification before the call that made the change returns.
  */
 export function currentGeneration(): number {
-  if (native.changesPending()) generation++;
-  return generation;
+  return native.feedGeneration();
 }

@@ -1,5 +1,6 @@
 // Route, address and link change events from the kernel (rtnetlink multicast groups), delivered
-// on the event loop. A watcher does not keep the process alive unless asked to (ref()).
+// on the event loop. Every watcher of an environment shares the addon's one change feed, each
+// with its own groups. A watcher does not keep the process alive unless asked to (ref()).
 import { EventEmitter } from 'node:events';
 
 import { ChangeGroup, native, type NativeAddress, type NativeChangeEvent, type NativeChangeWatcher, type NativeLink, type NativeRoute } from './binding';
@@ -44,7 +45,6 @@ export declare interface RouteWatcher {
 export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEvent> {
   #native: NativeChangeWatcher | undefined;
   #family: 4 | 6 | undefined;
-  #links = new Map<number, string>();
   #refs = 0;
   #userRef = false;
 
@@ -58,14 +58,10 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     let groups = 0;
     if (want('routes')) groups |= (o.family !== 6 ? ChangeGroup.Routes4 : 0) | (o.family !== 4 ? ChangeGroup.Routes6 : 0);
     if (want('addresses')) groups |= (o.family !== 6 ? ChangeGroup.Addresses4 : 0) | (o.family !== 4 ? ChangeGroup.Addresses6 : 0);
-    // Link names are needed to name addresses' interfaces, so links are always followed.
-    const emitLinks = want('links');
-    groups |= ChangeGroup.Links;
-    if (groups === ChangeGroup.Links && !emitLinks) throw invalidArgValue('options', options, 'turns every kind of event off');
-    this.#native = new native.ChangeWatcher(groups, (events, overflowed) => this.#deliver(events, overflowed, emitLinks));
+    if (want('links')) groups |= ChangeGroup.Links;
+    if (groups === 0) throw invalidArgValue('options', options, 'turns every kind of event off');
+    this.#native = new native.ChangeWatcher(groups, (events, overflowed, error) => this.#deliver(events, overflowed, error));
     this.#native.unref();
-    // Known links tell a new link ('add') from a changed one: the kernel sends RTM_NEWLINK for both.
-    for (const link of native.dumpLinks()) this.#links.set(link.index, link.name);
   }
 
   /** Keeps the process alive while the watcher is open. */
@@ -93,30 +89,35 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     this.emit('close');
   }
 
-  #deliver(events: NativeChangeEvent[], overflowed: boolean, emitLinks: boolean): void {
+  #deliver(events: NativeChangeEvent[], overflowed: boolean, error: Error | undefined): void {
     for (const e of events) {
-      const event = this.#convert(e, emitLinks);
+      const event = this.#convert(e);
       if (event !== undefined) this.emit('change', event);
       if (this.#native === undefined) return; // a listener closed us
     }
     if (overflowed) {
       // Notifications were lost: dump everything again so a consumer can rebuild its view.
-      for (const link of native.dumpLinks()) this.#links.set(link.index, link.name);
       const family = this.#family;
       this.emit('resync', { routes: routes(family ? { family } : undefined), interfaces: interfaces() });
     }
+    if (error !== undefined && this.#native !== undefined) {
+      // The feed can no longer be watched: nothing more would ever arrive. Closed first, so an
+      // 'error' nobody listens to (which throws) still leaves the watcher closed.
+      this.#native.close();
+      this.#native = undefined;
+      try {
+        this.emit('error', error);
+      } finally {
+        this.emit('close');
+      }
+    }
   }
 
-  #convert(e: NativeChangeEvent, emitLinks: boolean): ChangeEvent | undefined {
+  #convert(e: NativeChangeEvent): ChangeEvent | undefined {
     if (e.kind === 'link') {
-      const link = e.entry as NativeLink;
-      const known = this.#links.has(link.index);
-      if (e.action === 'delete') this.#links.delete(link.index);
-      else this.#links.set(link.index, link.name);
-      if (!emitLinks) return undefined;
-      const { addresses: _unused, ...rest } = toInterface(link);
+      const { addresses: _unused, ...rest } = toInterface(e.entry as NativeLink);
       void _unused;
-      return { kind: 'link', action: e.action === 'delete' ? 'delete' : known ? 'change' : 'add', ...rest };
+      return { kind: 'link', action: e.action, ...rest };
     }
     if (e.kind === 'route') {
       const route = e.entry as NativeRoute;
@@ -126,7 +127,7 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     }
     const address = e.entry as NativeAddress;
     if (this.#family !== undefined && address.version !== this.#family) return undefined;
-    const owner = this.#links.get(address.index);
+    const owner = e.interface;
     const converted = toInterfaceAddress(address, owner ?? String(address.index));
     if (converted === undefined) return undefined;
     return { kind: 'address', action: e.action, ...converted, ...(owner !== undefined ? { interface: owner } : {}), index: address.index };

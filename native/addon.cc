@@ -28,6 +28,12 @@ AddonState* State(Napi::Env env) {
 
 namespace {
 
+// Brings the link view up to date with what the kernel announced (see AddonState). Without a
+// feed the view keeps nothing, so there is nothing to bring up to date.
+void RefreshLinks(AddonState* state) {
+  if (state->EnsureFeed().ok()) state->feed()->Sync();
+}
+
 // Argument readers. lib/ validates first and throws the user-facing errors; these are the last
 // line, so a caller who reaches the binding directly still gets a typed error, never a crash.
 bool OptionalUint(Napi::Value v, const char* name, uint32_t max, uint32_t* out) {
@@ -54,7 +60,8 @@ IpAddress RequireAddress(Napi::Value v, const char* name) {
   return address;
 }
 
-// An interface given by index is used as is; by name it goes through the cache.
+// An interface given by index is used as is; by name it goes through the link view (the caller
+// refreshed it).
 uint32_t InterfaceArg(AddonState* state, Napi::Value v, const char* name) {
   if (v.IsUndefined()) return 0;
   if (v.IsString()) {
@@ -80,12 +87,18 @@ enum RouteSlot {
   kVersion, kType, kProtocol, kScope, kTable, kFlags, kTos, kDstLen, kSrcLen, kOif, kIif,
   kPriority, kMtu, kMark, kUid, kPref, kExpires, kRouteSlots
 };
+// The names lib/binding.ts gives the slots, exported so a test can prove both agree.
+constexpr const char* kRouteSlotNames[kRouteSlots] = {
+  "Version", "Type", "Protocol", "Scope", "Table", "Flags", "Tos", "DstLen", "SrcLen", "Oif", "Iif",
+  "Priority", "Mtu", "Mark", "Uid", "Pref", "Expires",
+};
 
 // routeGet(destination, from, oif, iif, mark, uid, tos, ipProto, sourcePort, destinationPort)
 //   → [gateway, preferredSource, sourcePrefix, oifName, iifName], numbers in routeScratch.
 Napi::Value RouteGet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState* state = State(env);
+  RefreshLinks(state);
 
   RouteQuery query;
   query.destination = RequireAddress(info[0], "destination");
@@ -181,6 +194,7 @@ uint8_t VersionArg(const Napi::CallbackInfo& info) {
 Napi::Value DumpRoutes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState* state = State(env);
+  RefreshLinks(state);
   std::vector<RouteInfo> routes;
   Status s = state->backend()->DumpRoutes(VersionArg(info), &routes);
   if (!s.ok()) throw SystemError(env, s);
@@ -194,13 +208,15 @@ Napi::Value DumpRoutes(const Napi::CallbackInfo& info) {
 Napi::Value DumpLinks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState* state = State(env);
+  // Announcements queued before the dump describe older states: apply them first, so the
+  // dump has the last word (later ones, applied in order, end at the kernel's state too).
+  RefreshLinks(state);
   std::vector<LinkInfo> links;
   Status s = state->backend()->DumpLinks(&links);
   if (!s.ok()) throw SystemError(env, s);
-  state->ForgetLinks();
+  state->ReplaceLinks(links);
   Napi::Array out = Napi::Array::New(env, links.size());
   for (size_t i = 0; i < links.size(); ++i) {
-    state->Remember(links[i].index, links[i].name);
     out.Set(static_cast<uint32_t>(i), LinkObject(env, links[i]));
   }
   return out;
@@ -224,7 +240,9 @@ Napi::Value LinkIndex(const Napi::CallbackInfo& info) {
   if (!info[0].IsString()) {
     throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "name must be a string");
   }
-  return Napi::Number::New(env, InterfaceArg(State(env), info[0], "name"));
+  AddonState* state = State(env);
+  RefreshLinks(state);
+  return Napi::Number::New(env, InterfaceArg(state, info[0], "name"));
 }
 
 Napi::Value LinkName(const Napi::CallbackInfo& info) {
@@ -232,7 +250,9 @@ Napi::Value LinkName(const Napi::CallbackInfo& info) {
   uint32_t index = 0;
   OptionalUint(info[0], "index", 0x7fffffff, &index);
   if (index == 0) return env.Undefined();
-  const std::string* name = State(env)->LinkName(index);
+  AddonState* state = State(env);
+  RefreshLinks(state);
+  const std::string* name = state->LinkName(index);
   if (name == nullptr) return env.Undefined();
   return Napi::String::New(env, *name);
 }
@@ -283,9 +303,12 @@ Napi::Value ParseNetlink(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
-  AddonState* state = new AddonState();
+  AddonState* state = new AddonState(env);
   env.SetInstanceData(state);
   exports.Set("routeScratch", state->CreateRouteScratch(env, kRouteSlots));
+  Napi::Object slots = Napi::Object::New(env);
+  for (uint32_t i = 0; i < kRouteSlots; ++i) slots.Set(kRouteSlotNames[i], i);
+  exports.Set("routeSlots", slots);
   exports.Set("routeGet", Napi::Function::New(env, RouteGet, "routeGet"));
   exports.Set("dumpRoutes", Napi::Function::New(env, DumpRoutes, "dumpRoutes"));
   exports.Set("dumpLinks", Napi::Function::New(env, DumpLinks, "dumpLinks"));

@@ -41,29 +41,41 @@ class RouteBackend {
 struct ChangeEvent {
   enum Kind : uint8_t { kRoute, kAddress, kLink };
   Kind kind = kRoute;
+  uint32_t group = 0;     // the ChangeFeed::Groups bit it was announced on
   bool removed = false;   // RTM_DEL*
   bool replaced = false;  // NLM_F_REPLACE: an existing entry changed
+  bool created = false;   // a link new to this namespace (not a change of a known one)
   RouteInfo route;
   AddressInfo address;
   LinkInfo link;
 };
 
-// A non-blocking source of change notifications (rtnetlink multicast groups on Linux). Its fd
-// can be watched by the event loop; Drain() never blocks.
+// A non-blocking source of change notifications (rtnetlink multicast groups on Linux), one per
+// environment, joined to every group that can change a route lookup's answer. Its fd can be
+// watched by the event loop; Drain() never blocks.
 class ChangeFeed {
  public:
+  // What a notification is about. Rules, nexthop objects and per-interface settings (netconf)
+  // change lookups' answers too; they invalidate caches but are not parsed into events.
   enum Groups : uint32_t {
-    kRoutes4 = 1, kRoutes6 = 2, kAddresses4 = 4, kAddresses6 = 8, kLinks = 16, kAll = 31,
+    kRoutes4 = 1, kRoutes6 = 2, kAddresses4 = 4, kAddresses6 = 8, kLinks = 16,
+    kRules = 32, kNexthops = 64, kNetconf = 128,
+    kEvents = 31,  // the groups that Drain() can parse into ChangeEvents
+    kAll = 255,
   };
 
   virtual ~ChangeFeed() = default;
-  static Status Create(uint32_t groups, std::unique_ptr<ChangeFeed>* out);
+  static Status Create(std::unique_ptr<ChangeFeed>* out);
 
   virtual int fd() const = 0;
-  // Reads everything queued. Each notification it can parse goes to `on_event` (when given);
-  // *overflowed is set when the kernel had to drop notifications (ENOBUFS). Returns how many
-  // messages were read.
-  virtual size_t Drain(const std::function<void(const ChangeEvent&)>* on_event, bool* overflowed) = 0;
+  // The receive buffer the kernel granted (bytes of queued notifications it holds).
+  virtual int receive_buffer() const = 0;
+  // Reads everything queued, accepting only messages the kernel sent. Link notifications, and
+  // the others whose group is in `parse`, are parsed and passed to `on_event` in order;
+  // *overflowed is set when notifications were lost (ENOBUFS). Returns how many kernel
+  // messages were read, parsed or not.
+  virtual size_t Drain(uint32_t parse, const std::function<void(const ChangeEvent&)>& on_event,
+                       bool* overflowed) = 0;
 };
 
 }  // namespace routebind

@@ -133,8 +133,10 @@ class NetlinkRouteBackend : public RouteBackend {
         if (errno == EINTR) continue;
         return Status::Fail(errno == EAGAIN ? ETIMEDOUT : errno, what);
       }
+      // Only the kernel may answer: another process (with CAP_NET_ADMIN) can send to our port,
+      // and its datagram must not count, even as a truncated one.
+      if (mh.msg_namelen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0) continue;
       if (mh.msg_flags & MSG_TRUNC) return Status::Fail(EMSGSIZE, what);
-      if (from.nl_pid != 0) continue;  // only the kernel may answer
 
       NetlinkMessageReader reader(buffer_.data(), static_cast<size_t>(got));
       NetlinkMessage msg;
