@@ -160,6 +160,8 @@ export interface NativeBinding {
   closeSocket(fd: number): void;
   /** dup3(from, to): the socket behind `from` now also answers at `to`. */
   adoptSocket(from: number, to: number): void;
+  /** Pins an already bound socket to an interface (kept if it is pinned there already). */
+  pinSocket(fd: number, ifindex: number, ifname: string, strict: boolean): { pinned: string | null; pinError?: string };
   pinMechanism: string;
 }
 
