@@ -82,6 +82,28 @@ function reasonOf(error: Error): string {
   return at === -1 ? error.message : error.message.slice(at + 2);
 }
 
+function isLinkLocal(address: string): boolean {
+  return /^fe[89ab]/i.test(address);
+}
+
+/**
+ * A link-local destination's zone names the link it is on; a socket sending from another
+ * interface cannot reach it (the kernel answers EINVAL). Says so in the socket's own terms rather
+ * than in routeTo()'s, whose `options.interface` the caller never passed.
+ */
+function zoneConflict(destination: IpLiteral, iface: string | number, why: string): SystemError | undefined {
+  if (destination.zone === undefined || !isLinkLocal(destination.address)) return undefined;
+  const zoned = currentInterfaces().find((i) => (/^\d+$/.test(destination.zone as string) ? i.index === Number(destination.zone) : i.name === destination.zone));
+  if (zoned !== undefined && (zoned.name === iface || zoned.index === iface)) return undefined;
+  return socketError('connect', 'EINVAL', `${destination.address}%${destination.zone}`, 0, `the zone %${destination.zone} names ${zoned ? zoned.name : 'no interface'}, but ${why}`);
+}
+
+/** Routing decisions are system errors; anything else thrown on the way is reported as EINVAL, never thrown into Node's callbacks. */
+function asSystemError(error: unknown, syscall: 'send' | 'connect', host: string): SystemError {
+  if (isSystemError(error)) return error;
+  return socketError(syscall, 'EINVAL', host, 0, error instanceof Error ? error.message : String(error));
+}
+
 function isWorker(): boolean {
   // Node's dgram loads cluster lazily too; it is only ever asked during a bind.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -123,7 +145,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   let implicitFor: BindIntent['implicit']; // the send()/connect() now calling bind()
   let binding: BindIntent | undefined; // set while Node's bind() runs; its lookup takes it
   let bindingNow: BindIntent | undefined; // set while Node's bind callback runs; handle.bind takes it
-  let connectCheck: string | undefined; // connect() on a pinned socket: the host its lookup resolves
+  let connectCheck: { port: unknown } | undefined; // connect() on a pinned socket: its lookup checks the route
   // The implicit bind resolved its destination already: the send()/connect() lookup that follows
   // gets the same answer (or routebind's reason not to route there) without asking twice.
   let answered: { host: string; args: Parameters<LookupCallback> } | undefined;
@@ -144,7 +166,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
       if (check === undefined) return userLookup(hostname, lookupFamily, callback);
       return userLookup(hostname, lookupFamily, (error, address, ...rest) => {
         const refused = error || typeof address !== 'string' ? undefined : routeOutOfPin(address);
-        if (refused !== undefined) return callback(operationError('connect', refused, hostname, undefined));
+        if (refused !== undefined) return callback(operationError('connect', refused, hostname, check.port));
         callback(error, address, ...rest);
       });
     }
@@ -181,15 +203,15 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
     const pinned = describe(socket);
     if (!pinned?.pinned || pinned.interface === undefined) return undefined;
     try {
-      decide(parseIpLiteral('address', address), {
-        ...routing,
-        interface: pinned.interface,
-        ...(isWildcard(pinned.source) ? {} : { localAddress: parseIpLiteral('address', pinned.source) }),
-      });
+      const destination = parseIpLiteral('address', address);
+      const conflict = zoneConflict(destination, pinned.interface, `the socket is pinned to ${pinned.interface}`);
+      if (conflict !== undefined) return conflict;
+      // A link-local source is the pinned interface's own (another link may have the same address).
+      const local = isWildcard(pinned.source) || isLinkLocal(pinned.source) ? undefined : parseIpLiteral('address', pinned.source);
+      decide(destination, { ...routing, interface: pinned.interface, ...(local ? { localAddress: local } : {}) });
       return undefined;
     } catch (error) {
-      if (!isSystemError(error)) throw error;
-      return error;
+      return asSystemError(error, 'connect', address);
     }
   };
 
@@ -238,13 +260,20 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
     }
     if (destination === undefined || destination.family !== family) return unroutedSocket(flags);
     try {
+      const local = routing.localAddress === undefined ? undefined : localOwner(routing.localAddress, currentInterfaces()).owner;
+      const conflict = routing.interface !== undefined
+        ? zoneConflict(destination, routing.interface, `the socket's interface is ${routing.interface}`)
+        : local !== undefined && routing.localAddress !== undefined && !local.flags.includes('loopback')
+          ? zoneConflict(destination, local.name, `${routing.localAddress.address} is on ${local.name}`)
+          : undefined;
+      if (conflict !== undefined) throw conflict;
       const decision = decide(destination, routing);
       const { reuseAddress, v6only } = flagsOf(flags);
       const made = openSocket('udp', decision, routing, { reuseAddress, ...(v6only !== undefined ? { v6only } : {}) });
       record(socket, decision, made, decision.source);
       return made;
-    } catch (error) {
-      if (!isSystemError(error)) throw error;
+    } catch (thrown) {
+      const error = asSystemError(thrown, implicit.syscall, implicit.host);
       // Asked for nothing in particular: where routebind finds no route the kernel decides, as
       // for Node's own socket. Asked for an interface or address: the send()/connect() fails
       // with routebind's reason, where Node reports its lookup errors (callback, else 'error').
@@ -355,7 +384,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
     const [port, address] = args;
     const host = typeof address === 'string' && address !== '' ? address : defaultHost;
     implicitFor = { host, port, syscall: 'connect' };
-    if (describe(socket)?.pinned) connectCheck = host;
+    if (describe(socket)?.pinned) connectCheck = { port };
     try {
       return originalConnect.apply(this, args);
     } finally {
