@@ -79,6 +79,18 @@ describe.skipIf(unsupported !== undefined)(`dgram routing in namespaces${unsuppo
     expect(routedB.describe).toMatchObject({ interface: 'ethB', pinned: 'SO_BINDTODEVICE' });
   });
 
+  it("a link-local zone on another link than the socket's: EINVAL in the socket's terms, naming no option the caller did not pass", () => {
+    const [viaAddress, viaPin] = run([
+      { op: 'send', api: 'routebind', socketOptions: { type: 'udp6', localAddress: t.ethA.v6 }, host: `${SHARED_LINK_LOCAL}%ethB`, port: PORT },
+      { op: 'send', api: 'routebind', socketOptions: { type: 'udp6' }, bind: { address: t.ethA.v6 }, connect: true, host: `${SHARED_LINK_LOCAL}%ethB`, port: PORT },
+    ]);
+    for (const [outcome, syscall] of [[viaAddress, 'send'], [viaPin, 'connect']] as const) {
+      expect(outcome.error).toMatchObject({ code: 'EINVAL', syscall, address: `${SHARED_LINK_LOCAL}%ethB`, port: PORT, keys: ['address', 'code', 'errno', 'port', 'syscall'] });
+      expect(outcome.error!.message).toMatch(new RegExp(`^${syscall} EINVAL ${SHARED_LINK_LOCAL}%ethB:${PORT}: .*ethB.*ethA`));
+      expect(outcome.error!.message).not.toContain('options.interface');
+    }
+  });
+
   it('a zone naming no interface (by name or by index) fails as Node fails: bind and listen, with or without an interface', () => {
     const cases = ['nosuch0', '99999'].flatMap((zone) => {
       const address = `${SHARED_LINK_LOCAL}%${zone}`;
