@@ -1,12 +1,13 @@
 // TCP servers: `net.createServer` whose listen({ interface }) binds in the addon and pins the
 // listener (and so every accepted connection) to the interface.
+import * as dns from 'node:dns';
 import { isIP } from 'node:net';
 import * as net from 'node:net';
 
 import { native } from './binding';
 import { validateRouting, type RoutingOptions } from './decide';
 import { describe, setDescription } from './describe';
-import { invalidArgValue, isSystemError } from './errors';
+import { isSystemError } from './errors';
 import { bindForServer } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
 import { validateInterface } from './validate';
@@ -74,42 +75,47 @@ export function createServer(options?: net.ServerOpts & RoutingOptions | ((socke
     // A port or host Node would refuse: Node throws its own error, before any system call.
     if (port !== undefined && port !== null && !isValidPort(port)) return originalListen(...plainArgs);
     if (host !== undefined && host !== null && typeof host !== 'string') return originalListen(...plainArgs);
-    if (typeof host === 'string' && host !== '' && !isWildcard(host) && isIP(host.split('%')[0]) === 0) {
-      throw invalidArgValue('options.host', host, 'must be an IP address when an interface is given');
-    }
     const portNumber = port === undefined || port === null ? 0 : +port;
-    try {
-      const made = bindForServer('tcp', 6, 'listen', {
-        address: typeof host === 'string' && host !== '' ? host : '::',
-        port: portNumber,
-        interface: iface,
-        reuseAddress: true,
-        v6only: opts?.ipv6Only ?? false,
-      }, routing, server);
-      // Accepted connections inherit the listener's pin: describe them as pinned there too.
-      const listening = describe(server);
-      if (listening !== undefined) {
-        server.prependListener('connection', (socket: net.Socket) => {
-          setDescription(socket, { ...listening, source: socket.localAddress ?? listening.source, ...(socket.remoteAddress ? { destination: socket.remoteAddress } : {}) });
-        });
-      }
+    const bindAndListen = (address: string) => {
       try {
-        // In a cluster worker Node would ask the primary to open an fd of that number in the
-        // primary's own table; this listener is the worker's own.
-        originalListen({
-          fd: made.fd,
-          ...(backlog !== undefined ? { backlog } : {}),
-          ...(opts?.signal !== undefined ? { signal: opts.signal } : {}),
-          ...(isWorker() ? { exclusive: true } : {}),
-        }, cb);
+        const made = bindForServer('tcp', 6, 'listen', { address, port: portNumber, interface: iface, reuseAddress: true, v6only: opts?.ipv6Only ?? false }, routing, server);
+        // Accepted connections inherit the listener's pin: describe them as pinned there too.
+        const listening = describe(server);
+        if (listening !== undefined) {
+          server.prependListener('connection', (socket: net.Socket) => {
+            setDescription(socket, { ...listening, source: socket.localAddress ?? listening.source, ...(socket.remoteAddress ? { destination: socket.remoteAddress } : {}) });
+          });
+        }
+        try {
+          // In a cluster worker Node would ask the primary to open an fd of that number in the
+          // primary's own table; this listener is the worker's own.
+          originalListen({
+            fd: made.fd,
+            ...(backlog !== undefined ? { backlog } : {}),
+            ...(opts?.signal !== undefined ? { signal: opts.signal } : {}),
+            ...(isWorker() ? { exclusive: true } : {}),
+          }, cb);
+        } catch (error) {
+          native.closeSocket(made.fd);
+          throw error;
+        }
       } catch (error) {
-        native.closeSocket(made.fd);
-        throw error;
+        if (!isSystemError(error)) throw error;
+        process.nextTick(() => server.emit('error', error));
       }
-    } catch (error) {
-      if (!isSystemError(error)) throw error;
-      process.nextTick(() => server.emit('error', error));
+    };
+    if (typeof host === 'string' && host !== '' && !isWildcard(host) && isIP(host.split('%')[0]) === 0) {
+      // A name: resolved with dns.lookup as Node's listen() does; its error is the server's 'error'.
+      let closed = false;
+      server.once('close', () => (closed = true));
+      dns.lookup(host, (error, address) => {
+        if (closed) return;
+        if (error) server.emit('error', error);
+        else bindAndListen(address);
+      });
+      return server;
     }
+    bindAndListen(typeof host === 'string' && host !== '' ? host : '::');
     return server;
   } as typeof server.listen;
   return server;

@@ -105,4 +105,14 @@ describe('server fidelity: routebind.createServer next to net.createServer', () 
       expect(routedMessage.startsWith(`${nodeMessage}: `)).toBe(true);
     }
   });
+
+  it('listen on a hostname with an interface: resolved as Node resolves it, and pinned; a name that does not resolve is the same error', async () => {
+    const node = (await listenOutcome(nodeMake, undefined, { port: 0, host: 'localhost' })) as { listening?: string };
+    const routed = (await listenOutcome(routedMake, undefined, { port: 0, host: 'localhost', interface: 'lo' })) as { listening?: string; described?: unknown };
+    expect(routed.listening).toBe(node.listening);
+    expect(routed.described).toEqual({ interface: 'lo', pinned: 'SO_BINDTODEVICE' });
+    const nodeMissing = await listenOutcome(nodeMake, undefined, { port: 0, host: 'no-such-host.invalid' });
+    const routedMissing = await listenOutcome(routedMake, undefined, { port: 0, host: 'no-such-host.invalid', interface: 'lo' });
+    expect(routedMissing).toEqual(nodeMissing);
+  });
 });
