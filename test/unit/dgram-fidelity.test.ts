@@ -47,7 +47,7 @@ function journal(socket: dgram.Socket) {
   const emit = socket.emit;
   socket.emit = function (this: dgram.Socket, event: string | symbol, ...args: unknown[]) {
     if (typeof event === 'string') seen.push(event === 'error' ? ['error', shape(args[0])] : event);
-    return emit.call(this, event, ...args);
+    return (emit as (this: dgram.Socket, ...all: unknown[]) => boolean).call(this, event, ...args);
   } as typeof socket.emit;
   return seen;
 }

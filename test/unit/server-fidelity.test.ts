@@ -39,7 +39,7 @@ function listenOutcome(make: Make, serverOptions: unknown, ...args: unknown[]): 
     }
     server.on('error', (error) => resolve({ error: shape(error) }));
     try {
-      server.listen(...args, () => {
+      (server.listen as (...all: unknown[]) => net.Server)(...args, () => {
         const address = server.address();
         const described = routebind.describe(server);
         server.close();
@@ -102,7 +102,7 @@ describe('server fidelity: routebind.createServer next to net.createServer', () 
       const { message: nodeMessage, ...nodeRest } = node.error;
       const { message: routedMessage, ...routedRest } = routed.error;
       expect(routedRest).toEqual(nodeRest);
-      expect(routedMessage.startsWith(`${nodeMessage}: `)).toBe(true);
+      expect(String(routedMessage).startsWith(`${nodeMessage}: `)).toBe(true);
     }
   });
 
