@@ -24,9 +24,11 @@ import { parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 // routebind.createSocket), and routebind must not then call itself.
 const nodeCreateSocket = dgram.createSocket;
 
-// libuv's uv_udp_flags, as Node passes them to its handle's bind().
+// libuv's uv_udp_flags (uv.h), as Node passes them to its handle's bind(). Node 20 never sets
+// REUSEPORT (its createSocket has no reusePort option); later Node does, from `reusePort: true`.
 const UV_UDP_IPV6ONLY = 1;
 const UV_UDP_REUSEADDR = 4;
+const UV_UDP_REUSEPORT = 64;
 
 export type SocketOptions = dgram.SocketOptions & RoutingOptions & {
   /** Send from this address (pinned to its interface) when connect() or send() binds implicitly. */
@@ -224,6 +226,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
 
   const flagsOf = (flags: number) => ({
     reuseAddress: (flags & UV_UDP_REUSEADDR) !== 0,
+    reusePort: (flags & UV_UDP_REUSEPORT) !== 0,
     ...((flags & UV_UDP_IPV6ONLY) !== 0 ? { v6only: true } : {}),
   });
 
@@ -268,8 +271,8 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
           : undefined;
       if (conflict !== undefined) throw conflict;
       const decision = decide(destination, routing);
-      const { reuseAddress, v6only } = flagsOf(flags);
-      const made = openSocket('udp', decision, routing, { reuseAddress, ...(v6only !== undefined ? { v6only } : {}) });
+      const { reuseAddress, reusePort, v6only } = flagsOf(flags);
+      const made = openSocket('udp', decision, routing, { reuseAddress, reusePort, ...(v6only !== undefined ? { v6only } : {}) });
       record(socket, decision, made, decision.source);
       return made;
     } catch (thrown) {
@@ -328,7 +331,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
    * bound the socket, every worker holds it. Pin it where it stands once it arrives.
    */
   const pinShared = (intent: BindIntent, ip: string) => {
-    if (intent.implicit !== undefined || !isWorker()) return;
+    if (intent.implicit !== undefined || intent.exclusive || !isWorker()) return;
     if (isWildcard(ip) && intent.iface === undefined) return;
     socket.prependOnceListener('listening', () => {
       const shared = handleOf(socket);
