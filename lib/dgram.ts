@@ -286,8 +286,12 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
     }
   };
 
-  /** Node adopts the addon's socket in place of binding its own. */
-  const installFd = (target: UdpHandle, made: NativeSocket): number => {
+  /**
+   * Node adopts the addon's socket in place of binding its own. `reuseAddr`: whether the socket
+   * asked for SO_REUSEADDR (libuv's uv_udp_open sets it on every socket it adopts).
+   */
+  const installFd = (target: UdpHandle, made: NativeSocket, reuseAddr: boolean): number => {
+    void reuseAddr;
     const err = target.open(made.fd);
     if (err !== 0) native.closeSocket(made.fd); // libuv did not take it: still ours
     return err;
@@ -300,7 +304,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
     try {
       const made = intent.implicit !== undefined ? implicitSocket(intent, flags) : explicitSocket(ip, port, flags, intent);
       if (made === undefined) return nodeBind.call(this, ip, port, flags);
-      return installFd(this, made);
+      return installFd(this, made, (flags & UV_UDP_REUSEADDR) !== 0);
     } catch (error) {
       if (!isSystemError(error)) throw error;
       // Node turns the errno into its own error ("bind EADDRNOTAVAIL 10.2.0.2") and emits it;
