@@ -8,7 +8,7 @@ import { native } from './binding';
 import { validateRouting, type RoutingOptions } from './decide';
 import { describe, setDescription } from './describe';
 import { isSystemError } from './errors';
-import { bindForServer } from './open-socket';
+import { bindForServer, wrapStream } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
 import { validateInterface } from './validate';
 
@@ -86,18 +86,26 @@ export function createServer(options?: net.ServerOpts & RoutingOptions | ((socke
             setDescription(socket, { ...listening, source: socket.localAddress ?? listening.source, ...(socket.remoteAddress ? { destination: socket.remoteAddress } : {}) });
           });
         }
-        try {
-          // In a cluster worker Node would ask the primary to open an fd of that number in the
-          // primary's own table; this listener is the worker's own.
-          originalListen({
-            fd: made.fd,
-            ...(backlog !== undefined ? { backlog } : {}),
-            ...(opts?.signal !== undefined ? { signal: opts.signal } : {}),
-            ...(isWorker() ? { exclusive: true } : {}),
-          }, cb);
-        } catch (error) {
-          native.closeSocket(made.fd);
-          throw error;
+        // Node reads the backlog of an fd or handle listen from its arguments, not from options.
+        const rest = [...(backlog !== undefined ? [backlog] : []), ...(cb ? [cb] : [])];
+        if (isWorker()) {
+          // A cluster worker sends an fd listen to the primary, which would open the fd of that
+          // number in its own table. A handle is listened on where it is (Node's listen of a
+          // handle is always exclusive), so the pinned listener stays this worker's own.
+          const carrier = wrapStream(made.fd, { manualStart: true, readable: false, writable: false });
+          try {
+            originalListen({ _handle: (carrier as unknown as { _handle: object })._handle }, ...rest);
+          } catch (error) {
+            carrier.destroy();
+            throw error;
+          }
+        } else {
+          try {
+            originalListen({ fd: made.fd, ...(opts?.signal !== undefined ? { signal: opts.signal } : {}) }, ...rest);
+          } catch (error) {
+            native.closeSocket(made.fd);
+            throw error;
+          }
         }
       } catch (error) {
         if (!isSystemError(error)) throw error;

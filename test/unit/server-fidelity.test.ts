@@ -1,6 +1,7 @@
 // routebind.createServer against Node's own net.createServer, side by side in the same test, on
 // loopback (no privileges needed): option keys, argument errors, the overloads of listen(), and
 // errors shaped as Node's.
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -114,5 +115,18 @@ describe('server fidelity: routebind.createServer next to net.createServer', () 
     const nodeMissing = await listenOutcome(nodeMake, undefined, { port: 0, host: 'no-such-host.invalid' });
     const routedMissing = await listenOutcome(routedMake, undefined, { port: 0, host: 'no-such-host.invalid', interface: 'lo' });
     expect(routedMissing).toEqual(nodeMissing);
+  });
+
+  it('in a cluster worker: a pinned listener is the worker\'s own and accepts as Node\'s does', () => {
+    const run = (api: string) => {
+      const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'server-cluster.cjs'), api], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { received?: string; error?: string; described?: unknown };
+    };
+    const node = run('node');
+    const { described, ...routed } = run('routebind');
+    expect(routed).toEqual(node);
+    expect(node).toEqual({ received: 'hi' });
+    expect(described).toMatchObject({ interface: 'lo', pinned: 'SO_BINDTODEVICE' });
   });
 });
