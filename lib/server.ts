@@ -12,6 +12,10 @@ import { bindForServer, wrapStream } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
 import { validateInterface } from './validate';
 
+// Node's own, taken at load: a program may install routebind in its place (net.createServer =
+// routebind.createServer), and routebind must not then call itself.
+const nodeCreateServer = net.createServer;
+
 export interface ListenOptions extends net.ListenOptions {
   /** Pin the listener (and so every accepted connection) to this interface. */
   interface?: string | number;
@@ -47,8 +51,8 @@ export function createServer(options?: net.ServerOpts & RoutingOptions | ((socke
   const { interface: _i, pin: _p, strict: _s, mark: _m, ...netOptions } = serverOptions;
   void _i; void _p; void _s; void _m;
   const server = options !== null && typeof options === 'object'
-    ? net.createServer(netOptions, connectionListener)
-    : net.createServer(options as undefined, connectionListener);
+    ? nodeCreateServer(netOptions, connectionListener)
+    : nodeCreateServer(options as undefined, connectionListener);
   const originalListen = server.listen.bind(server) as (...args: unknown[]) => net.Server;
 
   server.listen = function listen(this: net.Server, ...args: unknown[]): net.Server {
