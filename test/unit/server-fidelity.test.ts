@@ -129,4 +129,14 @@ describe('server fidelity: routebind.createServer next to net.createServer', () 
     expect(node).toEqual({ received: 'hi' });
     expect(described).toMatchObject({ interface: 'lo', pinned: 'SO_BINDTODEVICE' });
   });
+
+  it('swapped in for net.createServer (as Node\'s own test suite is run) it still makes servers', () => {
+    const dist = path.join(__dirname, '..', '..', 'dist', 'index.js');
+    const script = `const net = require('node:net'); const rb = require(${JSON.stringify(dist)});
+      net.createServer = rb.createServer;
+      const s = net.createServer(); s.listen(0, '127.0.0.1', () => { console.log(typeof s.address().port); s.close(); });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('number');
+  });
 });
