@@ -75,7 +75,9 @@ export function socketError(syscall: 'bind' | 'listen' | 'send' | 'connect', cod
   const where = port > 0 ? `${address}:${port}` : address;
   const text = syscall === 'listen' ? `${syscall} ${code}: ${getSystemErrorMap().get(errno)?.[1] ?? code} ${where}` : `${syscall} ${code} ${where}`;
   const error = new Error(detail ? `${text}: ${detail}` : text) as SystemError;
-  Object.assign(error, { errno, code, syscall, address });
+  // In the order Node sets them: net's listen errors (UVExceptionWithHostPort) start with code, dgram's with errno.
+  if (syscall === 'listen') Object.assign(error, { code, errno, syscall, address });
+  else Object.assign(error, { errno, code, syscall, address });
   if (port) error.port = port;
   for (const [key, value] of Object.entries({ ...extra, detail })) {
     Object.defineProperty(error, key, { value, enumerable: false, writable: true, configurable: true });
