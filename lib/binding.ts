@@ -186,6 +186,8 @@ export interface NativeBinding {
   adoptSocket(from: number, to: number, identity: string): void;
   /** Sets SO_REUSEADDR and SO_REUSEPORT to exactly these values (undoes what libuv sets on UDP fds). */
   setSocketReuse(fd: number, reuseAddress: boolean, reusePort: boolean): void;
+  /** Pins an already bound socket to an interface (kept if it is pinned there already). */
+  pinSocket(fd: number, ifindex: number, ifname: string, strict: boolean): { pinned: string | null; pinError?: string };
   pinMechanism: string;
 }
 

@@ -36,7 +36,7 @@ export function describeAsLayer(upper: object, lower: object): void {
 
 
 /** Records what was applied to `target` (a socket or server routebind made). */
-export function record(target: object, decision: Decision | undefined, made: NativeSocket, source: string, iface?: { name: string; index: number }): void {
+export function record(target: object, decision: Decision | undefined, made: Pick<NativeSocket, 'pinned' | 'pinError'>, source: string, iface?: { name: string; index: number }): void {
   const d: SocketDescription = {
     source,
     pinned: made.pinned as SocketDescription['pinned'],

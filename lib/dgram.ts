@@ -1,19 +1,34 @@
 // UDP: `dgram.createSocket` whose bind, connect and first send bind the routed source and pin
 // the socket to its interface.
+//
+// Node's own dgram.Socket runs every step: argument checks, the bind state, the send queue,
+// cluster sharing, and the errors with their codes, messages and properties. routebind steps in
+// at two points only: the socket's lookup (to learn where an implicit bind will send, and to
+// resolve names with the socket's own lookup) and its handle's bind (to hand libuv a socket the
+// addon made, bound and pinned, instead of binding one itself). So whatever Node does, routebind
+// does too, in the same order, on the same tick.
 import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
-import { isIP } from 'node:net';
+import { EventEmitter } from 'node:events';
 
 import { native, type NativeSocket } from './binding';
-import { decide, validateRouting, type RoutingOptions } from './decide';
+import { decide, validateRouting, type RoutingOptions, type ValidRouting } from './decide';
 import { describe, record } from './describe';
-import { isSystemError, invalidArgType, systemError } from './errors';
-import { bindForServer, openSocket } from './open-socket';
+import { isSystemError, type SystemError } from './errors';
+import { currentInterfaces } from './interfaces';
+import { bindForServer, localOwner, openSocket, socketError } from './open-socket';
+import { rejectMisspeltKeys } from './option-keys';
 import { parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (dgram.createSocket =
 // routebind.createSocket), and routebind must not then call itself.
 const nodeCreateSocket = dgram.createSocket;
+
+// libuv's uv_udp_flags (uv.h), as Node passes them to its handle's bind(). Node 20 never sets
+// REUSEPORT (its createSocket has no reusePort option); later Node does, from `reusePort: true`.
+const UV_UDP_IPV6ONLY = 1;
+const UV_UDP_REUSEADDR = 4;
+const UV_UDP_REUSEPORT = 64;
 
 export type SocketOptions = dgram.SocketOptions & RoutingOptions & {
   /** Send from this address (pinned to its interface) when connect() or send() binds implicitly. */
@@ -25,24 +40,76 @@ export interface BindOptions extends dgram.BindOptions {
   interface?: string | number;
 }
 
-function listeningDeferred(socket: dgram.Socket, bind: () => void): void {
-  // Node emits 'listening' synchronously inside bind({ fd }); a normal bind emits it later.
-  // Defer it so listeners added right after bind() see it, as with Node's own bind.
-  const emit = socket.emit as (this: dgram.Socket, event: string | symbol, ...rest: unknown[]) => boolean;
-  let deferred = false;
-  socket.emit = function (this: dgram.Socket, event: string | symbol, ...rest: unknown[]) {
-    if (event === 'listening') {
-      deferred = true;
-      return true;
-    }
-    return emit.call(this, event, ...rest);
-  } as typeof socket.emit;
-  try {
-    bind();
-  } finally {
-    socket.emit = emit as typeof socket.emit;
+type LookupCallback = (error: NodeJS.ErrnoException | null, address?: string, family?: number) => void;
+type Lookup = (hostname: string, family: number, callback: LookupCallback) => void;
+
+/** The part of Node's UDP handle (udp_wrap) routebind uses. */
+interface UdpHandle {
+  bind(ip: string, port: number, flags: number): number;
+  open(fd: number): number;
+  readonly fd: number;
+}
+
+/** What a bind() in progress is for; taken by the lookup Node makes inside bind(). */
+interface BindIntent {
+  /** An implicit bind (send() or connect() on an unbound socket): where the datagrams go. */
+  implicit?: { host: string; port: unknown; syscall: 'send' | 'connect' };
+  /** The implicit bind's destination, resolved. */
+  target?: string;
+  /** Pin to this interface (bind's `interface`, else the socket's). */
+  iface?: string | number;
+  exclusive: boolean;
+}
+
+/**
+ * Node's dgram.Socket keeps its handle under a private symbol (lib/internal/dgram kStateSymbol);
+ * null once the socket is closed (an already aborted `signal` closes it at birth).
+ */
+function handleOf(socket: dgram.Socket): UdpHandle | null {
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const state = key === undefined ? undefined : (socket as unknown as Record<symbol, { handle?: UdpHandle | null } | undefined>)[key];
+  if (state === undefined || state.handle === undefined || (state.handle !== null && typeof state.handle.open !== 'function')) {
+    throw new Error(`routebind: Node ${process.versions.node}'s dgram.Socket has no handle routebind can reach`);
   }
-  if (deferred) process.nextTick(() => socket.emit('listening'));
+  return state.handle;
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+/** The text after routebind's own "syscall CODE subject: " prefix: the reason alone. */
+function reasonOf(error: Error): string {
+  const at = error.message.indexOf(': ');
+  return at === -1 ? error.message : error.message.slice(at + 2);
+}
+
+function isLinkLocal(address: string): boolean {
+  return /^fe[89ab]/i.test(address);
+}
+
+/**
+ * A link-local destination's zone names the link it is on; a socket sending from another
+ * interface cannot reach it (the kernel answers EINVAL). Says so in the socket's own terms rather
+ * than in routeTo()'s, whose `options.interface` the caller never passed.
+ */
+function zoneConflict(destination: IpLiteral, iface: string | number, why: string): SystemError | undefined {
+  if (destination.zone === undefined || !isLinkLocal(destination.address)) return undefined;
+  const zoned = currentInterfaces().find((i) => (/^\d+$/.test(destination.zone as string) ? i.index === Number(destination.zone) : i.name === destination.zone));
+  if (zoned !== undefined && (zoned.name === iface || zoned.index === iface)) return undefined;
+  return socketError('connect', 'EINVAL', `${destination.address}%${destination.zone}`, 0, `the zone %${destination.zone} names ${zoned ? zoned.name : 'no interface'}, but ${why}`);
+}
+
+/** Routing decisions are system errors; anything else thrown on the way is reported as EINVAL, never thrown into Node's callbacks. */
+function asSystemError(error: unknown, syscall: 'send' | 'connect', host: string): SystemError {
+  if (isSystemError(error)) return error;
+  return socketError(syscall, 'EINVAL', host, 0, error instanceof Error ? error.message : String(error));
+}
+
+function isWorker(): boolean {
+  // Node's dgram loads cluster lazily too; it is only ever asked during a bind.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:cluster') as { isWorker: boolean }).isWorker;
 }
 
 /**
@@ -50,140 +117,304 @@ function listeningDeferred(socket: dgram.Socket, bind: () => void): void {
  * the source of the routed interface and pin the socket there.
  */
 export function createSocket(type: dgram.SocketType | SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): dgram.Socket {
-  const options: SocketOptions = typeof type === 'string' ? { type } : type;
-  if (options === null || typeof options !== 'object') throw invalidArgType('type', 'of type string or object', type);
+  const options: Partial<SocketOptions> = type !== null && typeof type === 'object' ? type : {};
+  rejectMisspeltKeys('options', options);
   const routing = validateRouting(options);
-  const { interface: _i, pin: _p, strict: _s, mark: _m, localAddress: _l, ...dgramOptions } = options;
+  // Node checks its own options (type, lookup, buffer sizes, signal) as it builds the socket;
+  // a lookup it would refuse is handed to it unchanged so that it throws its own error.
+  if (options.lookup !== undefined && typeof options.lookup !== 'function') return nodeCreateSocket(options as SocketOptions, callback);
+  const { interface: _i, pin: _p, strict: _s, mark: _m, localAddress: _l, ...nodeOptions } = options;
   void _i; void _p; void _s; void _m; void _l;
-  const socket = callback ? nodeCreateSocket(dgramOptions, callback) : nodeCreateSocket(dgramOptions);
-  const family: 4 | 6 = options.type === 'udp6' ? 6 : 4;
-  const originalBind = socket.bind.bind(socket) as (...args: unknown[]) => dgram.Socket;
-  const originalConnect = socket.connect.bind(socket) as (...args: unknown[]) => void;
-  const originalSend: (...args: unknown[]) => void = socket.send.bind(socket) as (...args: unknown[]) => void;
-  let bound = false;
-  let queued: unknown[][] | undefined; // sends made while connect() resolves a name
+  // Node reads dns.lookup when the socket is made; so does routebind.
+  const userLookup = (options.lookup ?? dns.lookup) as unknown as Lookup;
+  const hook: { lookup: Lookup } = { lookup: userLookup };
+  const lookup = (hostname: string, family: number, cb: LookupCallback) => hook.lookup(hostname, family, cb);
+  const socketType = type !== null && typeof type === 'object' ? options.type : type;
+  const socket = nodeCreateSocket({ ...nodeOptions, type: socketType, lookup } as unknown as dgram.SocketOptions, callback);
+  return routeSocket(socket, socketType === 'udp6' ? 6 : 4, routing, userLookup, hook);
+}
 
-  const installFd = (made: NativeSocket, callback?: () => void) => {
-    bound = true;
+/** Installs routebind's two hooks on a socket Node made: its lookup and its handle's bind. */
+function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting, userLookup: Lookup, hook: { lookup: Lookup }): dgram.Socket {
+  const defaultHost = family === 6 ? '::1' : '127.0.0.1';
+  const handle = handleOf(socket);
+  if (handle === null) return socket; // closed already: nothing will ever bind
+  const nodeBind = handle.bind;
+  const originalBind = socket.bind as (...args: unknown[]) => dgram.Socket;
+  const originalConnect = socket.connect as (...args: unknown[]) => void;
+  const originalSend = socket.send as (...args: unknown[]) => void;
+
+  let implicitFor: BindIntent['implicit']; // the send()/connect() now calling bind()
+  let binding: BindIntent | undefined; // set while Node's bind() runs; its lookup takes it
+  let bindingNow: BindIntent | undefined; // set while Node's bind callback runs; handle.bind takes it
+  let connectCheck: { port: unknown } | undefined; // connect() on a pinned socket: its lookup checks the route
+  // The implicit bind resolved its destination already: the send()/connect() lookup that follows
+  // gets the same answer (or routebind's reason not to route there) without asking twice.
+  let answered: { host: string; args: Parameters<LookupCallback> } | undefined;
+  let failure: SystemError | undefined; // why routebind refused a bind: detail for Node's error
+
+  const routedLookup: Lookup = (hostname, lookupFamily, callback) => {
+    const intent = binding;
+    binding = undefined;
+    const check = connectCheck;
+    connectCheck = undefined;
+    if (intent === undefined) {
+      const ready = answered;
+      if (ready !== undefined && ready.host === hostname) {
+        answered = undefined;
+        process.nextTick(() => callback(...ready.args));
+        return;
+      }
+      if (check === undefined) return userLookup(hostname, lookupFamily, callback);
+      return userLookup(hostname, lookupFamily, (error, address, ...rest) => {
+        const refused = error || typeof address !== 'string' ? undefined : routeOutOfPin(address);
+        if (refused !== undefined) return callback(operationError('connect', refused, hostname, check.port));
+        callback(error, address, ...rest);
+      });
+    }
+    userLookup(hostname, lookupFamily, (...args) => {
+      const proceed = () => {
+        bindingNow = intent;
+        try {
+          callback(...args);
+        } finally {
+          if (bindingNow === intent && !args[0] && typeof args[1] === 'string') pinShared(intent, args[1]);
+          bindingNow = undefined;
+        }
+      };
+      const implicit = intent.implicit;
+      if (implicit === undefined || args[0]) return proceed();
+      // An implicit bind: where the first datagram goes decides the source.
+      const settle: LookupCallback = (...destination) => {
+        answered = { host: implicit.host, args: destination };
+        if (!destination[0] && typeof destination[1] === 'string') intent.target = destination[1];
+        proceed();
+      };
+      try {
+        userLookup(implicit.host, lookupFamily, settle);
+      } catch {
+        // The send()'s own lookup will meet the same refusal and report it as Node would.
+        proceed();
+      }
+    });
+  };
+  hook.lookup = routedLookup;
+
+  /** A connect() on a pinned socket must still find a route out of its interface. */
+  const routeOutOfPin = (address: string): SystemError | undefined => {
+    const pinned = describe(socket);
+    if (!pinned?.pinned || pinned.interface === undefined) return undefined;
     try {
-      listeningDeferred(socket, () => originalBind({ fd: made.fd }, callback));
+      const destination = parseIpLiteral('address', address);
+      const conflict = zoneConflict(destination, pinned.interface, `the socket is pinned to ${pinned.interface}`);
+      if (conflict !== undefined) return conflict;
+      // A link-local source is the pinned interface's own (another link may have the same address).
+      const local = isWildcard(pinned.source) || isLinkLocal(pinned.source) ? undefined : parseIpLiteral('address', pinned.source);
+      decide(destination, { ...routing, interface: pinned.interface, ...(local ? { localAddress: local } : {}) });
+      return undefined;
     } catch (error) {
-      native.closeSocket(made.fd);
-      throw error;
+      return asSystemError(error, 'connect', address);
     }
-    // Node's wrap (uv_udp_open) turned on SO_REUSEADDR: any local process could then bind this
-    // port and share its datagrams. Back to what was asked, as Node's own bind leaves it.
-    native.setSocketReuse(made.fd, options.reuseAddr === true, (options as { reusePort?: boolean }).reusePort === true);
   };
 
-  const routedBind = (destination: IpLiteral): NativeSocket => {
-    const decision = decide(destination, routing);
-    const made = openSocket('udp', decision, routing, { reuseAddress: options.reuseAddr, v6only: options.ipv6Only });
-    record(socket, decision, made, decision.source);
-    return made;
-  };
+  /** Errors of send()/connect() that routebind decided, shaped as Node's for that call. */
+  const operationError = (syscall: 'send' | 'connect', cause: SystemError, host: string, port: unknown): SystemError =>
+    socketError(syscall, cause.code as Parameters<typeof socketError>[1], host, typeof port === 'number' ? port : 0, reasonOf(cause), {
+      ...(cause.interface !== undefined ? { interface: cause.interface } : {}),
+      ...(cause.destination !== undefined ? { destination: cause.destination } : {}),
+    });
 
-  socket.bind = function bind(this: dgram.Socket, ...args: unknown[]): dgram.Socket {
-    const first = args[0];
-    const opts: BindOptions = first !== null && typeof first === 'object' ? (first as BindOptions) : {};
-    const cb = args.find((a) => typeof a === 'function') as (() => void) | undefined;
-    const port = first !== null && typeof first === 'object' ? opts.port : typeof first === 'number' ? first : undefined;
-    const address = first !== null && typeof first === 'object' ? opts.address : typeof args[1] === 'string' ? args[1] : undefined;
-    const iface = opts.interface !== undefined ? validateInterface('options.interface', opts.interface) : routing.interface;
-    const specific = address !== undefined && address !== '0.0.0.0' && address !== '::';
-    if (opts.fd !== undefined || (iface === undefined && !specific) || bound) {
-      bound = true;
-      const { interface: _x, ...plain } = opts;
-      void _x;
-      return first !== null && typeof first === 'object' ? originalBind(plain, ...args.slice(1)) : originalBind(...args);
-    }
+  const flagsOf = (flags: number) => ({
+    reuseAddress: (flags & UV_UDP_REUSEADDR) !== 0,
+    reusePort: (flags & UV_UDP_REUSEPORT) !== 0,
+    ...((flags & UV_UDP_IPV6ONLY) !== 0 ? { v6only: true } : {}),
+  });
+
+  /** A bind() with an address or an interface: the addon binds and pins; undefined leaves it to the kernel. */
+  const explicitSocket = (ip: string, port: number, flags: number, intent: BindIntent): NativeSocket | undefined => {
+    if (isWildcard(ip) && intent.iface === undefined) return undefined;
+    let literal: IpLiteral;
     try {
-      const made = bindForServer('udp', family, address, port ?? 0, iface, routing, {
-        reuseAddress: options.reuseAddr,
-        v6only: options.ipv6Only,
-      }, socket);
-      installFd(made, cb);
+      literal = parseIpLiteral('address', ip);
+    } catch {
+      return undefined; // a lookup answer only the kernel can judge
+    }
+    // An address no interface has (or a zone naming none): Node's bind, and the kernel's answer.
+    if (!isWildcard(ip) && intent.iface === undefined && localOwner(literal, currentInterfaces()).owner === undefined) return undefined;
+    return bindForServer('udp', family, 'bind', { address: ip, port, interface: intent.iface, ...flagsOf(flags) }, routing, socket);
+  };
+
+  /** The bind a socket's own options call for, with no destination to route to. */
+  const unroutedSocket = (flags: number): NativeSocket | undefined => {
+    if (routing.interface === undefined && routing.localAddress === undefined) return undefined;
+    const local = routing.localAddress;
+    const address = local === undefined ? undefined : local.zone !== undefined ? `${local.address}%${local.zone}` : local.address;
+    return bindForServer('udp', family, 'bind', { address, port: 0, interface: routing.interface, ...flagsOf(flags) }, routing, socket);
+  };
+
+  /** An implicit bind: route to the destination, bind its source, pin to its interface. */
+  const implicitSocket = (intent: BindIntent, flags: number): NativeSocket | undefined => {
+    const implicit = intent.implicit as NonNullable<BindIntent['implicit']>;
+    let destination: IpLiteral | undefined;
+    try {
+      destination = intent.target === undefined ? undefined : parseIpLiteral('address', intent.target);
+    } catch {
+      destination = undefined;
+    }
+    if (destination === undefined || destination.family !== family) return unroutedSocket(flags);
+    try {
+      const local = routing.localAddress === undefined ? undefined : localOwner(routing.localAddress, currentInterfaces()).owner;
+      const conflict = routing.interface !== undefined
+        ? zoneConflict(destination, routing.interface, `the socket's interface is ${routing.interface}`)
+        : local !== undefined && routing.localAddress !== undefined && !local.flags.includes('loopback')
+          ? zoneConflict(destination, local.name, `${routing.localAddress.address} is on ${local.name}`)
+          : undefined;
+      if (conflict !== undefined) throw conflict;
+      const decision = decide(destination, routing);
+      const { reuseAddress, reusePort, v6only } = flagsOf(flags);
+      const made = openSocket('udp', decision, routing, { reuseAddress, reusePort, ...(v6only !== undefined ? { v6only } : {}) });
+      record(socket, decision, made, decision.source);
+      return made;
+    } catch (thrown) {
+      const error = asSystemError(thrown, implicit.syscall, implicit.host);
+      // Asked for nothing in particular: where routebind finds no route the kernel decides, as
+      // for Node's own socket. Asked for an interface or address: the send()/connect() fails
+      // with routebind's reason, where Node reports its lookup errors (callback, else 'error').
+      if (routing.interface === undefined && routing.localAddress === undefined) return undefined;
+      answered = { host: implicit.host, args: [operationError(implicit.syscall, error, implicit.host, implicit.port)] };
+      return unroutedSocket(flags);
+    }
+  };
+
+  /** Node adopts the addon's socket in place of binding its own, with the reuse options it asked for. */
+  const installFd = (target: UdpHandle, made: NativeSocket, flags: number): number => {
+    const err = target.open(made.fd);
+    if (err !== 0) {
+      native.closeSocket(made.fd); // libuv did not take it: still ours
+      return err;
+    }
+    // libuv's uv_udp_open turned on SO_REUSEADDR: any local process could then bind this port
+    // and share its datagrams. Back to what was asked, as Node's own bind leaves it.
+    const { reuseAddress, reusePort } = flagsOf(flags);
+    native.setSocketReuse(made.fd, reuseAddress, reusePort);
+    return 0;
+  };
+
+  handle.bind = function routedBind(this: UdpHandle, ip: string, port: number, flags: number): number {
+    const intent = bindingNow;
+    bindingNow = undefined;
+    if (intent === undefined) return nodeBind.call(this, ip, port, flags);
+    try {
+      const made = intent.implicit !== undefined ? implicitSocket(intent, flags) : explicitSocket(ip, port, flags, intent);
+      if (made === undefined) return nodeBind.call(this, ip, port, flags);
+      return installFd(this, made, flags);
     } catch (error) {
       if (!isSystemError(error)) throw error;
-      bound = true;
-      process.nextTick(() => socket.emit('error', error));
+      // Node turns the errno into its own error ("bind EADDRNOTAVAIL 10.2.0.2") and emits it;
+      // routebind's reason joins it there.
+      failure = error;
+      EventEmitter.prototype.once.call(socket, EventEmitter.errorMonitor, explainFailure);
+      return error.errno;
     }
-    return socket;
   };
 
-  socket.connect = function connect(this: dgram.Socket, port: number, address?: string | (() => void), cb?: () => void): void {
-    const host = typeof address === 'string' ? address : family === 6 ? '::1' : '127.0.0.1';
-    const done = typeof address === 'function' ? address : cb;
-    const pinned = describe(socket);
-    if (bound && pinned?.pinned && pinned.interface !== undefined && isIP(host.split('%')[0]) !== 0) {
-      // Bound and pinned by bind(): a connected socket must still have a route out of there.
+  function explainFailure(error: NodeJS.ErrnoException): void {
+    const reason = failure;
+    failure = undefined;
+    if (reason === undefined || error.errno !== reason.errno || error.syscall !== 'bind') return;
+    const detail = reason.detail as string | undefined;
+    if (detail) {
+      const first = error.message;
+      error.message = `${first}: ${detail}`;
+      if (typeof error.stack === 'string') error.stack = error.stack.replace(first, error.message);
+    }
+    for (const key of ['interface', 'detail'] as const) {
+      if (reason[key] !== undefined) Object.defineProperty(error, key, { value: reason[key], enumerable: false, writable: true, configurable: true });
+    }
+  }
+
+  /**
+   * A worker's bind() that Node shared through the cluster primary (not `exclusive`): the primary
+   * bound the socket, every worker holds it. Pin it where it stands once it arrives.
+   */
+  const pinShared = (intent: BindIntent, ip: string) => {
+    if (intent.implicit !== undefined || intent.exclusive || !isWorker()) return;
+    if (isWildcard(ip) && intent.iface === undefined) return;
+    socket.prependOnceListener('listening', () => {
+      const shared = handleOf(socket);
+      if (shared === null) return;
+      let literal: IpLiteral | undefined;
       try {
-        const wildcard = pinned.source === '0.0.0.0' || pinned.source === '::';
-        decide(parseIpLiteral('address', host), { ...routing, interface: pinned.interface, ...(wildcard ? {} : { localAddress: parseIpLiteral('address', pinned.source) }) });
+        literal = isWildcard(ip) ? undefined : parseIpLiteral('address', ip);
+      } catch {
+        return;
+      }
+      const list = currentInterfaces();
+      const owner = intent.iface !== undefined
+        ? list.find((i) => i.name === intent.iface || i.index === intent.iface)
+        : literal !== undefined ? localOwner(literal, list).owner : undefined;
+      if (owner === undefined || !routing.pin) return;
+      try {
+        const pinned = native.pinSocket(shared.fd, owner.index, owner.name, routing.strict);
+        record(socket, undefined, pinned, literal?.address ?? ip, { name: owner.name, index: owner.index });
       } catch (error) {
         if (!isSystemError(error)) throw error;
         process.nextTick(() => socket.emit('error', error));
-        return;
       }
+    });
+  };
+
+  socket.bind = function bind(this: dgram.Socket, ...args: unknown[]): dgram.Socket {
+    const implicit = implicitFor;
+    implicitFor = undefined;
+    const first = args[0] as (BindOptions & { recvStart?: unknown }) | number | null | undefined;
+    let intent: BindIntent | undefined;
+    if (implicit !== undefined && args.length === 2 && args[1] === null && typeof first === 'object' && first?.exclusive === true) {
+      intent = { implicit, exclusive: true };
+    } else if (first !== null && typeof first === 'object') {
+      if (typeof first.recvStart !== 'function') {
+        rejectMisspeltKeys('options', first);
+        const iface = first.interface !== undefined ? validateInterface('options.interface', first.interface) : routing.interface;
+        const fd = first.fd;
+        // bind({ fd }): Node opens that fd (in a cluster worker, the primary's fd of that number).
+        if (!(Number.isInteger(fd) && (fd as number) > 0 && (fd as number) <= 0x7fffffff)) intent = { iface, exclusive: first.exclusive === true };
+      }
+    } else {
+      intent = { iface: routing.interface, exclusive: false };
     }
-    if (bound) return originalConnect(port, host, done);
-    if (isIP(host.split('%')[0]) === 0) {
-      // A name: resolve it here (for this socket's family), then connect to the address.
-      const lookup = (options.lookup ?? dns.lookup) as (h: string, o: dns.LookupOneOptions, cb: (e: NodeJS.ErrnoException | null, a: string) => void) => void;
-      // Sends made meanwhile wait, as they would while Node's own connect() resolves.
-      queued = [];
-      lookup(host, { family }, (err, resolved) => {
-        const waiting = queued ?? [];
-        queued = undefined;
-        if (err) {
-          socket.emit('error', err);
-          return;
-        }
-        socket.connect(port, resolved, () => {
-          for (const args of waiting) originalSend(...args);
-          done?.();
-        });
-      });
-      return;
-    }
+    binding = intent;
     try {
-      const destination = parseIpLiteral('address', host);
-      if (destination.family !== family) throw systemError('EINVAL', 'connect', `${host} is not an IPv${family} address`, { address: host });
-      installFd(routedBind(destination));
-    } catch (error) {
-      if (!isSystemError(error)) throw error;
-      bound = true;
-      process.nextTick(() => socket.emit('error', error));
-      return;
+      return originalBind.apply(this, args);
+    } finally {
+      binding = undefined;
     }
-    originalConnect(port, host, done);
+  } as typeof socket.bind;
+
+  socket.connect = function connect(this: dgram.Socket, ...args: unknown[]): void {
+    const [port, address] = args;
+    const host = typeof address === 'string' && address !== '' ? address : defaultHost;
+    implicitFor = { host, port, syscall: 'connect' };
+    if (describe(socket)?.pinned) connectCheck = { port };
+    try {
+      return originalConnect.apply(this, args);
+    } finally {
+      implicitFor = undefined;
+      connectCheck = undefined;
+    }
   } as typeof socket.connect;
 
   socket.send = function send(this: dgram.Socket, ...args: unknown[]): void {
-    if (queued !== undefined) {
-      queued.push(args);
-      return;
+    // Where Node's send() will look: send(msg, offset, length, port, address) or send(msg, port, address).
+    const [, offset, length, port, address] = args;
+    const long = Boolean(address) || (Boolean(port) && typeof port !== 'function');
+    const to = long ? address : length;
+    implicitFor = { host: typeof to === 'string' && to !== '' ? to : defaultHost, port: long ? port : offset, syscall: 'send' };
+    try {
+      return originalSend.apply(this, args);
+    } finally {
+      implicitFor = undefined;
     }
-    if (!bound) {
-      // send(msg, port, address) or send(msg, offset, length, port, address)
-      const address = typeof args[2] === 'number' ? args[4] : args[2];
-      if (typeof address === 'string' && isIP(address.split('%')[0]) !== 0) {
-        const destination = parseIpLiteral('address', address);
-        if (destination.family === family) {
-          try {
-            installFd(routedBind(destination));
-          } catch (error) {
-            if (!isSystemError(error)) throw error;
-            const cb = args.find((a) => typeof a === 'function') as ((e: Error) => void) | undefined;
-            process.nextTick(() => (cb ? cb(error) : socket.emit('error', error)));
-            return;
-          }
-        }
-      }
-    }
-    (originalSend as (...a: unknown[]) => void)(...args);
   } as typeof socket.send;
 
   return socket;
 }
-

@@ -227,7 +227,7 @@ function attempts(socket: Attempted, placeholder: { fd: number; identity: string
         return;
       }
       attempt.destroy(); // closes only its own fd number; the connection lives on at placeholder.fd
-      record(socket, decision, { ...made, fd: placeholder.fd }, decision.source);
+      record(socket, decision, made, decision.source);
       follow(socket, decision, made, options);
       finishConnect(socket, options);
     });

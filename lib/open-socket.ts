@@ -1,13 +1,15 @@
 // Socket creation shared by clients, UDP sockets and servers: the addon makes the socket (bind,
 // pin, mark), and Node is handed the fd.
 import * as net from 'node:net';
+import { constants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 
 import { native, type NativeSocket } from './binding';
-import { ownerOf, type Decision, type ValidRouting } from './decide';
+import { addressKey, ownerOf, type Decision, type ValidRouting } from './decide';
 import { record } from './describe';
-import { systemError } from './errors';
-import { currentInterfaces } from './interfaces';
-import { parseIpLiteral } from './validate';
+import { isSystemError, type SystemError } from './errors';
+import { currentInterfaces, type NetworkInterface } from './interfaces';
+import { parseIpLiteral, type IpLiteral } from './validate';
 
 /** Opens the socket a decision calls for: bound to its source, pinned to its interface. */
 export function openSocket(type: 'tcp' | 'udp', decision: Decision, routing: ValidRouting, extra: { port?: number; reuseAddress?: boolean; reusePort?: boolean; v6only?: boolean }): NativeSocket {
@@ -39,24 +41,89 @@ export function wrapStream(fd: number, options: net.SocketConstructorOpts & { ma
 }
 
 
+/** Where a link-local literal's zone points: the interface it names (by name or index), if any. */
+function zoneInterface(zone: string, list: readonly NetworkInterface[]): NetworkInterface | undefined {
+  return /^\d+$/.test(zone) ? list.find((i) => i.index === Number(zone)) : list.find((i) => i.name === zone);
+}
+
+function isLinkLocal6(address: string): boolean {
+  return /^fe[89ab]/i.test(address) || /^ff[0-9a-f]2:/i.test(address);
+}
+
+/**
+ * The interface that owns a local address, as the kernel would read it: a link-local address
+ * belongs to the interface its zone names (two links may both have fe80::1), any other address
+ * to the interface that has it (the kernel ignores a zone there). `zoneUnknown` when the zone
+ * names no interface: the kernel then sees scope 0 and refuses a link-local bind with EINVAL.
+ */
+export function localOwner(literal: IpLiteral, list: readonly NetworkInterface[]): { owner?: NetworkInterface; zoneUnknown?: true } {
+  if (literal.zone === undefined || !isLinkLocal6(literal.address)) return { owner: ownerOf(literal.address, list) };
+  const zoned = zoneInterface(literal.zone, list);
+  if (zoned === undefined) return { zoneUnknown: true };
+  const key = addressKey(literal.address);
+  return zoned.addresses.some((a) => addressKey(a.address) === key) ? { owner: zoned } : {};
+}
+
+/**
+ * A socket failure shaped as Node's own for `syscall` ('bind', 'send', 'connect' as dgram words
+ * them, 'listen' as net does), with routebind's reason after Node's text. Node's properties (errno, code, syscall,
+ * address, port) are enumerable as in Node; routebind's (interface, detail) are not, so code that
+ * compares errors with Node's sees the same keys.
+ */
+export function socketError(syscall: 'bind' | 'listen' | 'send' | 'connect', code: keyof typeof constants.errno, address: string, port: number, detail: string, extra: Record<string, unknown> = {}): SystemError {
+  const errno = -constants.errno[code];
+  const where = port > 0 ? `${address}:${port}` : address;
+  const text = syscall === 'listen' ? `${syscall} ${code}: ${getSystemErrorMap().get(errno)?.[1] ?? code} ${where}` : `${syscall} ${code} ${where}`;
+  const error = new Error(detail ? `${text}: ${detail}` : text) as SystemError;
+  // In the order Node sets them: net's listen errors (UVExceptionWithHostPort) start with code, dgram's with errno.
+  if (syscall === 'listen') Object.assign(error, { code, errno, syscall, address });
+  else Object.assign(error, { errno, code, syscall, address });
+  if (port) error.port = port;
+  for (const [key, value] of Object.entries({ ...extra, detail })) {
+    Object.defineProperty(error, key, { value, enumerable: false, writable: true, configurable: true });
+  }
+  return error;
+}
+
+export interface ServerBind {
+  /** The address to bind, possibly with a zone; undefined or a wildcard for every address. */
+  address?: string;
+  port: number;
+  /** Pin to this interface (name or index). */
+  interface?: string | number;
+  reuseAddress?: boolean;
+  reusePort?: boolean;
+  v6only?: boolean;
+}
+
 /**
  * Bind for a listening socket: an interface (pin there; its address or the wildcard) and/or a
- * specific local address (pin to the interface that owns it).
+ * specific local address (pin to the interface that owns it). Errors are Node's for `syscall`.
  */
-export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, address: string | undefined, port: number, iface: string | number | undefined, routing: ValidRouting, extra: { reuseAddress?: boolean; reusePort?: boolean; v6only?: boolean }, target: object): NativeSocket {
+export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind' | 'listen', spec: ServerBind, routing: ValidRouting, target: object): NativeSocket {
+  const { address, port } = spec;
+  const iface = spec.interface;
   const wildcard = address === undefined || address === '0.0.0.0' || address === '::';
   const literal = wildcard ? undefined : parseIpLiteral('address', address);
+  const shown = address ?? (family === 6 ? '::' : '0.0.0.0');
   const list = currentInterfaces();
   let owner = iface === undefined ? undefined : list.find((i) => i.name === iface || i.index === iface);
   if (iface !== undefined && owner === undefined) {
-    throw systemError('ENODEV', 'bind', `no interface ${iface}`, { interface: iface });
+    throw socketError(syscall, 'ENODEV', shown, port, `no interface ${iface}`, { interface: iface });
   }
   if (literal !== undefined) {
-    const key = literal.address;
-    const holder = ownerOf(key, list);
-    if (holder === undefined) throw systemError('EADDRNOTAVAIL', 'bind', `${key}: no interface of this host has that address`, { address: key, port });
+    const found = localOwner(literal, list);
+    if (found.zoneUnknown) {
+      throw socketError(syscall, 'EINVAL', shown, port, `the zone %${literal.zone} names no interface of this host`);
+    }
+    const holder = found.owner;
+    if (holder === undefined) {
+      throw socketError(syscall, 'EADDRNOTAVAIL', shown, port, literal.zone !== undefined && isLinkLocal6(literal.address)
+        ? `${literal.zone} has no address ${literal.address}`
+        : `no interface of this host has ${literal.address}`);
+    }
     if (owner !== undefined && holder !== owner) {
-      throw systemError('EADDRNOTAVAIL', 'bind', `${key} is on ${holder.name}, not on ${owner.name}`, { address: key, interface: owner.name, port });
+      throw socketError(syscall, 'EADDRNOTAVAIL', shown, port, `${literal.address} is on ${holder.name}, not on ${owner.name} (the interface asked for)`, { interface: owner.name });
     }
     owner = holder;
   }
@@ -67,20 +134,27 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, address: strin
   const serviceAddress = literal !== undefined && iface === undefined && owner?.flags.includes('loopback') === true &&
     !/^127\./.test(literal.address) && literal.address !== '::1';
   const pin = routing.pin && owner !== undefined && !serviceAddress;
-  const made = native.createSocket({
-    version,
-    type,
-    ...(literal ? { address: literal.address } : {}),
-    port,
-    ...(literal?.zone !== undefined && owner ? { scopeId: owner.index } : {}),
-    ...(pin && owner ? { ifindex: owner.index, ifname: owner.name } : {}),
-    strict: routing.strict,
-    ...(routing.mark !== undefined ? { mark: routing.mark } : {}),
-    ...(extra.reuseAddress ? { reuseAddress: true } : {}),
-    ...(extra.reusePort ? { reusePort: true } : {}),
-    ...(extra.v6only !== undefined && version === 6 ? { v6only: extra.v6only } : {}),
-  });
+  let made: NativeSocket;
+  try {
+    made = native.createSocket({
+      version,
+      type,
+      ...(literal ? { address: literal.address } : {}),
+      port,
+      ...(literal?.zone !== undefined && owner && isLinkLocal6(literal.address) ? { scopeId: owner.index } : {}),
+      ...(pin && owner ? { ifindex: owner.index, ifname: owner.name } : {}),
+      strict: routing.strict,
+      ...(routing.mark !== undefined ? { mark: routing.mark } : {}),
+      ...(spec.reuseAddress ? { reuseAddress: true } : {}),
+      ...(spec.reusePort ? { reusePort: true } : {}),
+      ...(spec.v6only !== undefined && version === 6 ? { v6only: spec.v6only } : {}),
+    });
+  } catch (error) {
+    // The addon words its errors its own way: give them Node's shape for this syscall.
+    if (!isSystemError(error)) throw error;
+    const step = error.syscall === 'bind' ? '' : `${error.syscall} failed`;
+    throw socketError(syscall, error.code as keyof typeof constants.errno, shown, port, step, owner ? { interface: owner.name } : {});
+  }
   record(target, undefined, made, literal?.address ?? (version === 6 ? '::' : '0.0.0.0'), owner ? { name: owner.name, index: owner.index } : undefined);
   return made;
 }
-

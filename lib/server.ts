@@ -1,18 +1,41 @@
 // TCP servers: `net.createServer` whose listen({ interface }) binds in the addon and pins the
 // listener (and so every accepted connection) to the interface.
+import * as dns from 'node:dns';
 import { isIP } from 'node:net';
 import * as net from 'node:net';
 
 import { native } from './binding';
 import { validateRouting, type RoutingOptions } from './decide';
 import { describe, setDescription } from './describe';
-import { invalidArgValue, isSystemError } from './errors';
-import { bindForServer } from './open-socket';
+import { isSystemError } from './errors';
+import { bindForServer, wrapStream } from './open-socket';
+import { rejectMisspeltKeys } from './option-keys';
 import { validateInterface } from './validate';
+
+// Node's own, taken at load: a program may install routebind in its place (net.createServer =
+// routebind.createServer), and routebind must not then call itself.
+const nodeCreateServer = net.createServer;
 
 export interface ListenOptions extends net.ListenOptions {
   /** Pin the listener (and so every accepted connection) to this interface. */
   interface?: string | number;
+}
+
+/** Node's validatePort(): a number, or a non-blank numeric string, that is an integer 0..65535. */
+function isValidPort(port: unknown): boolean {
+  if (typeof port !== 'number' && typeof port !== 'string') return false;
+  if (typeof port === 'string' && port.trim().length === 0) return false;
+  return +port === +port >>> 0 && +port <= 0xffff;
+}
+
+/** net's rule for listen(x): a string that is not a number is a pipe path. */
+function isPipeName(value: unknown): boolean {
+  return typeof value === 'string' && !(Number(value) >= 0);
+}
+
+function isWorker(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:cluster') as { isWorker: boolean }).isWorker;
 }
 
 /**
@@ -21,57 +44,95 @@ export interface ListenOptions extends net.ListenOptions {
  * accepted ones leave through it.
  */
 export function createServer(options?: net.ServerOpts & RoutingOptions | ((socket: net.Socket) => void), connectionListener?: (socket: net.Socket) => void): net.Server {
-  const serverOptions = typeof options === 'function' || options === undefined ? {} : options;
-  const listener = typeof options === 'function' ? options : connectionListener;
+  // Anything but an options object (a listener, nothing, or a value Node refuses) is Node's to judge.
+  const serverOptions = options !== null && typeof options === 'object' ? options : {};
+  rejectMisspeltKeys('options', serverOptions);
   const routing = validateRouting(serverOptions);
   const { interface: _i, pin: _p, strict: _s, mark: _m, ...netOptions } = serverOptions;
   void _i; void _p; void _s; void _m;
-  const server = net.createServer(netOptions, listener);
+  const server = options !== null && typeof options === 'object'
+    ? nodeCreateServer(netOptions, connectionListener)
+    : nodeCreateServer(options as undefined, connectionListener);
   const originalListen = server.listen.bind(server) as (...args: unknown[]) => net.Server;
 
   server.listen = function listen(this: net.Server, ...args: unknown[]): net.Server {
     const first = args[0];
-    const opts = first !== null && typeof first === 'object' ? (first as ListenOptions) : undefined;
+    const opts = first !== null && typeof first === 'object' ? (first as ListenOptions & { fd?: unknown; handle?: unknown; _handle?: unknown }) : undefined;
+    if (opts !== undefined) rejectMisspeltKeys('options', opts);
     const iface = opts?.interface !== undefined ? validateInterface('options.interface', opts.interface) : routing.interface;
-    if (iface === undefined || opts?.path !== undefined || (opts as { fd?: number } | undefined)?.fd !== undefined || (opts === undefined && typeof first !== 'number' && typeof first !== 'string' && first !== undefined)) {
-      if (opts?.interface !== undefined) {
-        const { interface: _x, ...plain } = opts;
-        void _x;
-        return originalListen(plain, ...args.slice(1));
-      }
-      return originalListen(...args);
+    let plainArgs = args;
+    if (opts?.interface !== undefined) {
+      const { interface: _x, ...plain } = opts;
+      void _x;
+      plainArgs = [plain, ...args.slice(1)];
     }
+    // Pipes, handles and fds are Node's: there is no interface to pin them to.
+    const notIp = opts !== undefined
+      ? opts.path !== undefined || opts.fd !== undefined || opts.handle !== undefined || opts._handle !== undefined || typeof (first as { listen?: unknown }).listen === 'function'
+      : isPipeName(first);
+    if (iface === undefined || notIp) return originalListen(...plainArgs);
     const cb = args.find((a) => typeof a === 'function') as (() => void) | undefined;
-    const port = opts ? opts.port : Number(first);
-    const host = opts ? opts.host : typeof args[1] === 'string' ? args[1] : undefined;
-    const backlog = opts ? opts.backlog : typeof args[1] === 'number' ? args[1] : typeof args[2] === 'number' ? args[2] : undefined;
-    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-      throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${String(port)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
-    }
-    if (host !== undefined && host !== '0.0.0.0' && host !== '::' && isIP(host.split('%')[0]) === 0) {
-      throw invalidArgValue('options.host', host, 'must be an IP address when an interface is given');
-    }
-    try {
-      const made = bindForServer('tcp', 6, host ?? '::', port ?? 0, iface, routing, { reuseAddress: true, v6only: opts?.ipv6Only ?? false }, server);
-      // Accepted connections inherit the listener's pin: describe them as pinned there too.
-      const listening = describe(server);
-      if (listening !== undefined) {
-        server.prependListener('connection', (socket: net.Socket) => {
-          setDescription(socket, { ...listening, source: socket.localAddress ?? listening.source, ...(socket.remoteAddress ? { destination: socket.remoteAddress } : {}) });
-        });
-      }
+    const positional = opts === undefined && typeof first !== 'function' ? first : undefined;
+    const port = opts !== undefined ? opts.port : positional;
+    const host = opts !== undefined ? opts.host : typeof args[1] === 'string' ? args[1] : undefined;
+    const backlog = opts !== undefined ? opts.backlog : typeof args[1] === 'number' ? args[1] : typeof args[2] === 'number' ? args[2] : undefined;
+    // A port or host Node would refuse: Node throws its own error, before any system call.
+    if (port !== undefined && port !== null && !isValidPort(port)) return originalListen(...plainArgs);
+    if (host !== undefined && host !== null && typeof host !== 'string') return originalListen(...plainArgs);
+    const portNumber = port === undefined || port === null ? 0 : +port;
+    const bindAndListen = (address: string) => {
       try {
-        originalListen({ fd: made.fd, ...(backlog !== undefined ? { backlog } : {}) }, cb);
+        const made = bindForServer('tcp', 6, 'listen', { address, port: portNumber, interface: iface, reuseAddress: true, v6only: opts?.ipv6Only ?? false }, routing, server);
+        // Accepted connections inherit the listener's pin: describe them as pinned there too.
+        const listening = describe(server);
+        if (listening !== undefined) {
+          server.prependListener('connection', (socket: net.Socket) => {
+            setDescription(socket, { ...listening, source: socket.localAddress ?? listening.source, ...(socket.remoteAddress ? { destination: socket.remoteAddress } : {}) });
+          });
+        }
+        // Node reads the backlog of an fd or handle listen from its arguments, not from options.
+        const rest = [...(backlog !== undefined ? [backlog] : []), ...(cb ? [cb] : [])];
+        if (isWorker()) {
+          // A cluster worker sends an fd listen to the primary, which would open the fd of that
+          // number in its own table. A handle is listened on where it is (Node's listen of a
+          // handle is always exclusive), so the pinned listener stays this worker's own.
+          const carrier = wrapStream(made.fd, { manualStart: true, readable: false, writable: false });
+          try {
+            originalListen({ _handle: (carrier as unknown as { _handle: object })._handle }, ...rest);
+          } catch (error) {
+            carrier.destroy();
+            throw error;
+          }
+        } else {
+          try {
+            originalListen({ fd: made.fd, ...(opts?.signal !== undefined ? { signal: opts.signal } : {}) }, ...rest);
+          } catch (error) {
+            native.closeSocket(made.fd);
+            throw error;
+          }
+        }
       } catch (error) {
-        native.closeSocket(made.fd);
-        throw error;
+        if (!isSystemError(error)) throw error;
+        process.nextTick(() => server.emit('error', error));
       }
-    } catch (error) {
-      if (!isSystemError(error)) throw error;
-      process.nextTick(() => server.emit('error', error));
+    };
+    if (typeof host === 'string' && host !== '' && !isWildcard(host) && isIP(host.split('%')[0]) === 0) {
+      // A name: resolved with dns.lookup as Node's listen() does; its error is the server's 'error'.
+      let closed = false;
+      server.once('close', () => (closed = true));
+      dns.lookup(host, (error, address) => {
+        if (closed) return;
+        if (error) server.emit('error', error);
+        else bindAndListen(address);
+      });
+      return server;
     }
+    bindAndListen(typeof host === 'string' && host !== '' ? host : '::');
     return server;
   } as typeof server.listen;
   return server;
 }
 
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}

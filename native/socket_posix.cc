@@ -324,6 +324,52 @@ Napi::Value SetSocketReuse(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// pinSocket(fd, ifindex, ifname, strict) → { pinned, pinError? }: pins a socket that is already
+// bound, where it stands. For a cluster worker's UDP socket that Node shares through the primary:
+// every worker holds the same socket, so a worker finding it pinned there already leaves it (a
+// second SO_BINDTODEVICE would need CAP_NET_RAW).
+Napi::Value PinSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsNumber()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "pinSocket(fd, ifindex, ifname, strict) takes an fd and an index");
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  double index = info[1].As<Napi::Number>().DoubleValue();
+  if (fd < 0 || !(index >= 1 && index <= 0x7fffffff) || index != static_cast<double>(static_cast<uint32_t>(index))) {
+    throw TypedError(env, "RangeError", "ERR_OUT_OF_RANGE", "pinSocket needs an fd and an interface index");
+  }
+  SocketSpec spec;
+  spec.ifindex = static_cast<uint32_t>(index);
+  if (info[2].IsString()) spec.ifname = info[2].As<Napi::String>().Utf8Value();
+  if (spec.ifname.size() >= IFNAMSIZ || spec.ifname.find('\0') != std::string::npos) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "ifname is not an interface name");
+  }
+  bool strict = info[3].ToBoolean().Value();
+  struct sockaddr_storage ss = {};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<struct sockaddr*>(&ss), &len) != 0) {
+    throw SystemError(env, Status::Fail(errno, "getsockname"));
+  }
+  spec.version = ss.ss_family == AF_INET6 ? 6 : 4;
+  Napi::Object out = Napi::Object::New(env);
+#if defined(__linux__)
+  int current = 0;
+  socklen_t current_len = sizeof current;
+  if (getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &current, &current_len) == 0 &&
+      current == static_cast<int>(spec.ifindex)) {
+    out.Set("pinned", Napi::String::New(env, kPinMechanism));
+    return out;
+  }
+#endif
+  int err = PinToInterface(fd, spec);
+  if (err != 0 && (strict || (err != EPERM && err != EACCES && err != ENOPROTOOPT))) {
+    throw SystemError(env, Status::Fail(err, "setsockopt"), spec.ifname);
+  }
+  out.Set("pinned", err == 0 ? Napi::Value(Napi::String::New(env, kPinMechanism)) : env.Null());
+  if (err != 0) out.Set("pinError", ErrorCodeName(err));
+  return out;
+}
+
 // For the one case where the fd is still ours: Node refused to wrap it.
 Napi::Value CloseSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -341,6 +387,7 @@ void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("closeSocket", Napi::Function::New(env, CloseSocket, "closeSocket"));
   exports.Set("adoptSocket", Napi::Function::New(env, AdoptSocket, "adoptSocket"));
   exports.Set("setSocketReuse", Napi::Function::New(env, SetSocketReuse, "setSocketReuse"));
+  exports.Set("pinSocket", Napi::Function::New(env, PinSocket, "pinSocket"));
   exports.Set("pinMechanism", Napi::String::New(env, kPinMechanism));
 }
 
