@@ -137,7 +137,6 @@ function portOf(value: unknown, fallback: number): number {
 
 /** The routing of one of an agent's new connections (the policy's answer); a failure fails that request. */
 function agentRouting(routed: Routed, o: Record<string, unknown>, protocol: 'http:' | 'https:'): Record<string, unknown> {
-  if (o.socketPath) throw invalidArgValue('options.socketPath', o.socketPath, 'cannot be routed: routebind agents connect over TCP');
   const host = typeof o.host === 'string' ? o.host : 'localhost';
   return routeFor(routed, { host, port: portOf(o.port, protocol === 'https:' ? 443 : 80), protocol }, o.localAddress);
 }
@@ -220,6 +219,8 @@ export class Agent extends http.Agent {
   }
 
   override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
+    // A Unix socket crosses no interface: nothing to route, so it is Node's own connection.
+    if (options.socketPath) return super.createConnection(options, callback) ?? undefined;
     let routing: Record<string, unknown>;
     try {
       routing = agentRouting(this.#routed, options as Record<string, unknown>, 'http:');
@@ -253,6 +254,8 @@ export class HttpsAgent extends https.Agent {
 
   override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
     const o = options as Record<string, unknown>;
+    // A Unix socket crosses no interface: nothing to route, so it is Node's own connection.
+    if (o.socketPath) return super.createConnection(options, callback) ?? undefined;
     let routing: Record<string, unknown>;
     try {
       routing = agentRouting(this.#routed, o, 'https:');

@@ -1,4 +1,4 @@
-// Preload for Node's own test suite: swaps routebind in for net.connect / net.createConnection,
+// Preload for Node's own test suite: swaps routebind in for net.connect / net.createConnection, net.createServer,
 // dgram.createSocket, http.Agent and http.globalAgent, so Node's tests for those modules exercise routebind.
 // usage: node -r scripts/node-suite/preload.cjs test/parallel/test-net-xyz.js
 'use strict';
@@ -10,6 +10,7 @@ const routebind = require(process.env.ROUTEBIND_ROOT || path.join(__dirname, '..
 
 net.connect = routebind.connect;
 net.createConnection = routebind.createConnection;
+net.createServer = routebind.createServer;
 dgram.createSocket = routebind.createSocket;
 http.Agent = routebind.Agent;
 // http.get() without an agent uses http.globalAgent, made from Node's own Agent at load: swap it

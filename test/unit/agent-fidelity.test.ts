@@ -134,3 +134,32 @@ describe("routebind's agents and Node's side by side", () => {
     expect(refused).toEqual(plain);
   });
 });
+
+describe('requests over a Unix socket (socketPath)', () => {
+  it('reach the server through routebind.Agent as through http.Agent: a Unix socket crosses no interface', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'routebind-unix-'));
+    const socketPath = path.join(dir, 'http.sock');
+    const server = http.createServer((req, res) => res.end(`${req.url}`));
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    const get = (agent: http.Agent) => new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const req = http.get({ socketPath, path: '/hello', agent }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      req.on('error', reject);
+    });
+    try {
+      const plain = await get(new http.Agent());
+      const routed = await get(new routebind.Agent({ interface: 'lo' }));
+      expect(routed).toEqual(plain);
+      expect(plain).toEqual({ status: 200, body: '/hello' });
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
