@@ -17,7 +17,7 @@ export interface NativeRouteQuery {
 
 /** Slot order of routeScratch (native/addon.cc RouteSlot). */
 export const enum RouteSlot {
-  Version, Type, Protocol, Scope, Table, Flags, Tos, DstLen, SrcLen, Oif, Iif, Priority, Mtu, Mark, Uid, Pref, Expires,
+  Version, Type, Protocol, Scope, Table, Flags, Tos, DstLen, SrcLen, Oif, Iif, Priority, Mtu, Mark, Uid, Pref, Expires, AskedOif,
 }
 
 export interface NativeNexthop {

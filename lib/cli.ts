@@ -42,7 +42,7 @@ export function formatRoute(r: Route): string {
   if (r.gateway) parts.push('via', r.gateway);
   if (r.interface) parts.push('dev', r.interface);
   parts.push('table', tableName(r.table));
-  if (r.source) parts.push('src', r.source);
+  if (r.preferredSource) parts.push('src', r.preferredSource);
   if (r.metric !== undefined) parts.push('metric', String(r.metric));
   if (r.mtu !== undefined) parts.push('mtu', String(r.mtu));
   if (r.mark !== undefined) parts.push('mark', `0x${r.mark.toString(16)}`);
@@ -60,7 +60,7 @@ export function formatEntry(e: RouteEntry): string {
   if (e.table !== 254) parts.push('table', tableName(e.table));
   if (e.protocol !== 'boot' && e.protocol !== 'unspec') parts.push('proto', e.protocol);
   if (e.scope !== 'global') parts.push('scope', String(e.scope));
-  if (e.source) parts.push('src', e.source);
+  if (e.preferredSource) parts.push('src', e.preferredSource);
   if (e.metric !== undefined) parts.push('metric', String(e.metric));
   for (const hop of e.nexthops ?? []) parts.push('\n\tnexthop', ...(hop.gateway ? ['via', hop.gateway] : []), 'dev', hop.interface ?? String(hop.ifindex), 'weight', String(hop.weight));
   return parts.join(' ');

@@ -6,7 +6,7 @@ import { native, type NativeSocket } from './binding';
 import { ownerOf, type Decision, type ValidRouting } from './decide';
 import { record } from './describe';
 import { systemError } from './errors';
-import { currentInterfaces } from './interfaces';
+import { interfaceNamed } from './interfaces';
 import { parseIpLiteral } from './validate';
 
 /** Opens the socket a decision calls for: bound to its source, pinned to its interface. */
@@ -46,16 +46,15 @@ export function wrapStream(fd: number, options: net.SocketConstructorOpts & { ma
 export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, address: string | undefined, port: number, iface: string | number | undefined, routing: ValidRouting, extra: { reuseAddress?: boolean; reusePort?: boolean; v6only?: boolean }, target: object): NativeSocket {
   const wildcard = address === undefined || address === '0.0.0.0' || address === '::';
   const literal = wildcard ? undefined : parseIpLiteral('address', address);
-  const list = currentInterfaces();
-  let owner = iface === undefined ? undefined : list.find((i) => i.name === iface || i.index === iface);
+  let owner = iface === undefined ? undefined : interfaceNamed(iface);
   if (iface !== undefined && owner === undefined) {
     throw systemError('ENODEV', 'bind', `no interface ${iface}`, { interface: iface });
   }
   if (literal !== undefined) {
     const key = literal.address;
-    const holder = ownerOf(key, list);
+    const holder = ownerOf(literal);
     if (holder === undefined) throw systemError('EADDRNOTAVAIL', 'bind', `${key}: no interface of this host has that address`, { address: key, port });
-    if (owner !== undefined && holder !== owner) {
+    if (owner !== undefined && holder.index !== owner.index) {
       throw systemError('EADDRNOTAVAIL', 'bind', `${key} is on ${holder.name}, not on ${owner.name}`, { address: key, interface: owner.name, port });
     }
     owner = holder;
