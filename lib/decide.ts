@@ -128,13 +128,23 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
         });
       }
     }
+    if (destination.zone !== undefined) {
+      // A link-local destination is on the link its zone names: the source must be there too.
+      const link = interfaceNamed(/^\d+$/.test(destination.zone) ? Number(destination.zone) : destination.zone);
+      if (link === undefined) throw systemError('ENODEV', 'connect', `no interface ${destination.zone}`, { interface: destination.zone });
+      if (link.index !== owner.index) {
+        throw systemError('EADDRNOTAVAIL', 'bind', `${zoned(local)} is on ${owner.name}, but ${target} is on ${link.name}`, {
+          address: local.address, destination: destination.address,
+        });
+      }
+    }
     source = local.address;
     const from = { ...base, from: local.address };
     // Where the kernel delivers it unpinned: a local destination stays there (lo), and an
     // address on a loopback device is a service address (anycast VIP, …), tied to no link, so
     // the route decides the interface and the source is pinned there.
     let delivered: Route | undefined;
-    if (routing.interface === undefined) delivered = tryRoute(target, from);
+    if (routing.interface === undefined) delivered = lookUp(target, from, destination, local, undefined);
     if (delivered !== undefined && (delivered.type === 'local' || owner.flags.includes('loopback'))) {
       route = delivered;
     } else {
@@ -172,26 +182,25 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
     source,
     interface: route.interface,
     ifindex: route.ifindex,
-    pin: routing.pin,
+    pin: routing.pin && (route.type !== 'local' || pinsLocally(source, route.ifindex)),
   };
   if (destination.family === 6 && isLinkLocal6(source)) decision.scopeId = route.ifindex;
   return decision;
+}
+
+/**
+ * A destination this host delivers to itself goes through lo, but a socket pinned to lo hears
+ * its replies only for lo's own addresses (the kernel matches them against the device that owns
+ * the address): with any other source it is left unpinned, as plain Node's would be.
+ */
+function pinsLocally(source: string, ifindex: number): boolean {
+  return ownersOf(source).some((o) => o.index === ifindex);
 }
 
 function unzoned(address: string | undefined): string | undefined {
   if (address === undefined) return undefined;
   const percent = address.indexOf('%');
   return percent === -1 ? address : address.slice(0, percent);
-}
-
-/** The route a lookup gives, or undefined where it fails (the pinned lookup then says why). */
-function tryRoute(target: string, query: RouteQuery): Route | undefined {
-  try {
-    return routeTo(target, query);
-  } catch (error) {
-    if (isSystemError(error)) return undefined;
-    throw error;
-  }
 }
 
 /**

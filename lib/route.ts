@@ -124,7 +124,7 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
   }
   if (o.interface !== undefined) {
     const oif = validateInterface('options.interface', o.interface);
-    if (query.oif !== undefined && query.oif !== oif) {
+    if (query.oif !== undefined && query.oif !== oif && !sameInterface(query.oif, oif)) {
       throw invalidArgValue('options.interface', o.interface, `disagrees with the destination's zone %${dst.zone}`);
     }
     query.oif = oif;
@@ -138,6 +138,12 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
   if (o.destinationPort !== undefined) query.destinationPort = validatePort('options.destinationPort', o.destinationPort);
   if (o.cache !== undefined && typeof o.cache !== 'boolean') throw invalidArgType('options.cache', 'of type boolean', o.cache);
   return query;
+}
+
+/** Whether two spellings (name, alternative name, index) name one interface: asks the kernel. */
+function sameInterface(a: string | number, b: string | number): boolean {
+  const index = (x: string | number) => (typeof x === 'number' ? x : native.linkIndex(x));
+  return index(a) === index(b);
 }
 
 const scratch = new Float64Array(native.routeScratch);

@@ -97,7 +97,7 @@ const cases: BadCase[] = [
   { name: 'iif object', call: opt({ iif: {} }), class: TYPE, code: 'ERR_INVALID_ARG_TYPE' },
   {
     name: 'interface that disagrees with the zone',
-    call: opt({ interface: 1 }, '::1%lo'),
+    call: opt({ interface: MISSING_INDEX }, '::1%lo'),
     class: TYPE,
     code: 'ERR_INVALID_ARG_VALUE',
   },
