@@ -194,6 +194,8 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
  * the address): with any other source it is left unpinned, as plain Node's would be.
  */
 function pinsLocally(source: string, ifindex: number): boolean {
+  // Loopback's own ranges are on lo, which is index 1 in every namespace: no lookup needed.
+  if (ifindex === 1 && (source === '::1' || source.startsWith('127.'))) return true;
   return ownersOf(source).some((o) => o.index === ifindex);
 }
 
