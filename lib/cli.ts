@@ -67,7 +67,7 @@ export function formatEntry(e: RouteEntry): string {
 }
 
 function formatInterface(i: NetworkInterface): string {
-  const lines = [`${i.index}: ${i.name}: <${i.flags.join(',')}> mtu ${i.mtu} state ${i.operstate}`];
+  const lines = [`${i.ifindex}: ${i.name}: <${i.flags.join(',')}> mtu ${i.mtu} state ${i.operstate}`];
   if (i.mac) lines.push(`    link ${i.mac}`);
   for (const a of i.addresses) {
     lines.push(`    inet${a.family === 6 ? '6' : ''} ${a.cidr}${a.peer ? ` peer ${a.peer}` : ''} scope ${a.scope}${a.flags.length ? ` ${a.flags.join(' ')}` : ''}`);
@@ -123,7 +123,7 @@ const SIGN: Record<ChangeAction, string> = { add: '+', delete: '-', change: '~' 
 export function formatChange(e: ChangeEvent): string {
   if (e.kind === 'route') return `${SIGN[e.action]} route ${formatEntry(e).replace(/\n\t/g, ' ')}`;
   if (e.kind === 'address') {
-    return `${SIGN[e.action]} address ${e.cidr}${e.peer ? ` peer ${e.peer}` : ''} dev ${e.interface ?? e.index}${e.scope !== 'global' ? ` scope ${e.scope}` : ''}`;
+    return `${SIGN[e.action]} address ${e.cidr}${e.peer ? ` peer ${e.peer}` : ''} dev ${e.interface ?? e.ifindex}${e.scope !== 'global' ? ` scope ${e.scope}` : ''}`;
   }
   return `${SIGN[e.action]} link ${e.name} <${e.flags.join(',')}> mtu ${e.mtu} state ${e.operstate}`;
 }

@@ -71,7 +71,7 @@ export function ownerOf(address: IpLiteral, syscall = 'bind'): NetworkInterface 
       address: address.address, interface: address.zone,
     });
   }
-  return owners.find((o) => o.index === zone.index);
+  return owners.find((o) => o.ifindex === zone.ifindex);
 }
 
 function firstUsableAddress(iface: NetworkInterface, family: 4 | 6, linkLocal: boolean): string | undefined {
@@ -122,7 +122,7 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
     if (routing.interface !== undefined) {
       const asked = interfaceNamed(routing.interface);
       if (asked === undefined) throw systemError('ENODEV', 'bind', `no interface ${routing.interface}`, { interface: routing.interface });
-      if (asked.index !== owner.index) {
+      if (asked.ifindex !== owner.ifindex) {
         throw systemError('EADDRNOTAVAIL', 'bind', `${local.address} is on ${owner.name}, not on ${routing.interface}`, {
           address: local.address, interface: routing.interface,
         });
@@ -132,7 +132,7 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
       // A link-local destination is on the link its zone names: the source must be there too.
       const link = interfaceNamed(/^\d+$/.test(destination.zone) ? Number(destination.zone) : destination.zone);
       if (link === undefined) throw systemError('ENODEV', 'connect', `no interface ${destination.zone}`, { interface: destination.zone });
-      if (link.index !== owner.index) {
+      if (link.ifindex !== owner.ifindex) {
         throw systemError('EADDRNOTAVAIL', 'bind', `${zoned(local)} is on ${owner.name}, but ${target} is on ${link.name}`, {
           address: local.address, destination: destination.address,
         });
@@ -148,7 +148,7 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
     if (delivered !== undefined && (delivered.type === 'local' || owner.flags.includes('loopback'))) {
       route = delivered;
     } else {
-      const through = routing.interface ?? owner.index;
+      const through = routing.interface ?? owner.ifindex;
       route = lookUp(target, { ...from, interface: through }, destination, local, routing.interface !== undefined ? routing.interface : owner.name);
     }
   } else {
@@ -165,7 +165,7 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
   if (source === undefined) {
     source = unzoned(route.source);
     // With an interface asked for, the kernel's preferred source may belong to another one.
-    if (source === undefined || (routing.interface !== undefined && !ownersOf(source).some((o) => o.index === route.ifindex))) {
+    if (source === undefined || (routing.interface !== undefined && !ownersOf(source).some((o) => o.ifindex === route.ifindex))) {
       const iface = interfaceNamed(route.ifindex);
       source = iface && firstUsableAddress(iface, destination.family, isLinkLocal6(destination.address));
     }
@@ -196,7 +196,7 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
 function pinsLocally(source: string, ifindex: number): boolean {
   // Loopback's own ranges are on lo, which is index 1 in every namespace: no lookup needed.
   if (ifindex === 1 && (source === '::1' || source.startsWith('127.'))) return true;
-  return ownersOf(source).some((o) => o.index === ifindex);
+  return ownersOf(source).some((o) => o.ifindex === ifindex);
 }
 
 function unzoned(address: string | undefined): string | undefined {

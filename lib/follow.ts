@@ -49,7 +49,7 @@ function stopWatcherIfIdle(): void {
 }
 
 function affected(event: ChangeEvent, f: Followed): RouteChange | undefined {
-  if (event.kind === 'link' && event.index === f.ifindex) {
+  if (event.kind === 'link' && event.ifindex === f.ifindex) {
     const down = event.action === 'delete' || !event.flags.includes('up') || !event.flags.includes('running');
     if (!down) return undefined;
     const error = systemError('ENETDOWN', 'routebind', `${f.interface} went ${event.action === 'delete' ? 'away' : 'down'} under a connection from ${f.source}`, {

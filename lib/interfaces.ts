@@ -22,7 +22,10 @@ export interface InterfaceAddress {
 
 export interface NetworkInterface {
   name: string;
-  index: number;
+  /** The interface index, named as in Route, RouteEntry, describe() and change events. */
+  ifindex: number;
+  /** @deprecated The same as `ifindex` (not enumerable: JSON and spreads show `ifindex` only). */
+  readonly index: number;
   /** 'up', 'running', 'loopback', 'multicast', 'broadcast', 'point-to-point', 'lower-up', … */
   flags: string[];
   operstate: string;
@@ -37,17 +40,22 @@ export interface NetworkInterface {
 
 const FOREVER = 0xffffffff;
 
+function deprecatedIndex(this: NetworkInterface): number {
+  return this.ifindex;
+}
+
 /** One link as routebind shows it (addresses added by the caller). */
 export function toInterface(link: NativeLink): NetworkInterface {
-  const entry: NetworkInterface = {
+  const entry = {
     name: link.name,
-    index: link.index,
+    ifindex: link.index,
     flags: linkFlagNames(link.flags),
     operstate: operstateName(link.operstate),
     mtu: link.mtu,
     mac: link.mac !== undefined && link.mac.length > 0 ? [...link.mac].map((b) => b.toString(16).padStart(2, '0')).join(':') : null,
     addresses: [],
-  };
+  } as Omit<NetworkInterface, 'index'> as NetworkInterface;
+  Object.defineProperty(entry, 'index', { get: deprecatedIndex, enumerable: false });
   if (link.master !== undefined) entry.master = link.master;
   return entry;
 }
@@ -116,7 +124,7 @@ function currentIndex(): InterfaceIndex {
   const byName = new Map<string, NetworkInterface | null>();
   const byAddress = new Map<string, NetworkInterface[]>();
   for (const i of list) {
-    byIndex.set(i.index, i);
+    byIndex.set(i.ifindex, i);
     byName.set(i.name, i);
     for (const a of i.addresses) {
       // The kernel's text is inet_ntop's, the same canonical form parseIpLiteral() gives.

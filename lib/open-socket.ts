@@ -54,7 +54,7 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, address: strin
     const key = literal.address;
     const holder = ownerOf(literal);
     if (holder === undefined) throw systemError('EADDRNOTAVAIL', 'bind', `${key}: no interface of this host has that address`, { address: key, port });
-    if (owner !== undefined && holder.index !== owner.index) {
+    if (owner !== undefined && holder.ifindex !== owner.ifindex) {
       throw systemError('EADDRNOTAVAIL', 'bind', `${key} is on ${holder.name}, not on ${owner.name}`, { address: key, interface: owner.name, port });
     }
     owner = holder;
@@ -71,15 +71,15 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, address: strin
     type,
     ...(literal ? { address: literal.address } : {}),
     port,
-    ...(literal?.zone !== undefined && owner ? { scopeId: owner.index } : {}),
-    ...(pin && owner ? { ifindex: owner.index, ifname: owner.name } : {}),
+    ...(literal?.zone !== undefined && owner ? { scopeId: owner.ifindex } : {}),
+    ...(pin && owner ? { ifindex: owner.ifindex, ifname: owner.name } : {}),
     strict: routing.strict,
     ...(routing.mark !== undefined ? { mark: routing.mark } : {}),
     ...(extra.reuseAddress ? { reuseAddress: true } : {}),
     ...(extra.reusePort ? { reusePort: true } : {}),
     ...(extra.v6only !== undefined && version === 6 ? { v6only: extra.v6only } : {}),
   });
-  record(target, undefined, made, literal?.address ?? (version === 6 ? '::' : '0.0.0.0'), owner ? { name: owner.name, index: owner.index } : undefined);
+  record(target, undefined, made, literal?.address ?? (version === 6 ? '::' : '0.0.0.0'), owner ? { name: owner.name, index: owner.ifindex } : undefined);
   return made;
 }
 

@@ -180,7 +180,7 @@ describe.skipIf(unsupported !== undefined)(`route lookups match \`ip route get\`
     expect(mine.value.map((i) => i.name).sort()).toEqual(reference.map((i) => i.ifname).sort());
     for (const ref of reference) {
       const ours = mine.value.find((i) => i.name === ref.ifname)!;
-      expect(ours.index, ref.ifname).toBe(ref.ifindex);
+      expect(ours.ifindex, ref.ifname).toBe(ref.ifindex);
       expect(ours.mtu, ref.ifname).toBe(ref.mtu);
       if (ref.link_type === 'ether') expect(ours.mac, ref.ifname).toBe(ref.address);
       const ipFlags = (ref.flags as string[]).filter((f) => f !== 'NO-CARRIER').map((f) => f.toLowerCase().replace('_', '-').replace('pointopoint', 'point-to-point'));

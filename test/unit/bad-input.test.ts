@@ -316,7 +316,8 @@ describe('sanity: the loopback answers', () => {
   it("interfaces() has lo: up, loopback, 127.0.0.1/8 with host scope", () => {
     const lo = interfaces().find((i) => i.name === 'lo');
     expect(lo).toBeDefined();
-    expect(lo!.index).toBe(1);
+    expect(lo!.ifindex).toBe(1);
+    expect(lo!.index).toBe(1); // the deprecated alias
     expect(lo!.flags).toEqual(expect.arrayContaining(['loopback', 'up']));
     expect(lo!.addresses).toContainEqual(
       expect.objectContaining({ address: '127.0.0.1', family: 4, prefixLength: 8, cidr: '127.0.0.1/8', scope: 'host' }),
