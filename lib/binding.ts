@@ -65,6 +65,7 @@ export interface NativeLink {
   operstate: number;
   master?: number;
   mac?: Buffer;
+  altnames?: string[];
 }
 
 export interface NativeAddress {

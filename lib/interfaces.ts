@@ -34,6 +34,8 @@ export interface NetworkInterface {
   mac: string | null;
   /** Index of the master device (bridge, bond, VRF) when enslaved. */
   master?: number;
+  /** Alternative names (`ip link property add dev X altname Y`): accepted wherever a name is. */
+  altnames?: string[];
   /** IPv6 link-local addresses carry their zone: `fe80::1%eth0`. */
   addresses: InterfaceAddress[];
 }
@@ -57,6 +59,7 @@ export function toInterface(link: NativeLink): NetworkInterface {
   } as Omit<NetworkInterface, 'index'> as NetworkInterface;
   Object.defineProperty(entry, 'index', { get: deprecatedIndex, enumerable: false });
   if (link.master !== undefined) entry.master = link.master;
+  if (link.altnames !== undefined) entry.altnames = link.altnames;
   return entry;
 }
 
@@ -126,6 +129,7 @@ function currentIndex(): InterfaceIndex {
   for (const i of list) {
     byIndex.set(i.ifindex, i);
     byName.set(i.name, i);
+    for (const altname of i.altnames ?? []) byName.set(altname, i);
     for (const a of i.addresses) {
       // The kernel's text is inet_ntop's, the same canonical form parseIpLiteral() gives.
       const percent = a.address.indexOf('%');

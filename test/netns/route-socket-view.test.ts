@@ -128,6 +128,11 @@ describe.skipIf(unsupported !== undefined)(`route lookups as a socket sees them$
     expect(short).toMatchObject({ ok: true, value: { interface: 'ethB', gateway: reference.gateway, source: reference.prefsrc } });
     expect(long).toMatchObject({ ok: true, value: { interface: 'ethB' } });
     expect(v6).toMatchObject({ ok: true, value: { interface: 'ethB', source: t.ethB.v6 } });
+    // interfaces() lists them as `ip link` does.
+    const [listed] = call<{ name: string; altnames?: string[] }[]>([{ fn: 'interfaces', args: [] }]);
+    const ipLink = JSON.parse(t.exec(t.host, ['ip', '-j', 'link', 'show', 'dev', 'ethB']))[0] as { altnames: string[] };
+    expect(listed.ok && listed.value.find((i) => i.name === 'ethB')?.altnames).toEqual(ipLink.altnames);
+    expect(ipLink.altnames).toEqual(['uplinkb', 'uplink-b-through-router-b']);
     const [viaAlt, withAddress, udp] = connect([
       { api: 'routebind', options: { host: t.farV4, port: PORT, interface: 'uplinkb' } },
       { api: 'routebind', options: { host: t.farV6, port: PORT, interface: 'uplink-b-through-router-b', localAddress: t.ethB.v6 } },
