@@ -184,8 +184,18 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
     ifindex: route.ifindex,
     pin: routing.pin && (route.type !== 'local' || pinsLocally(source, route.ifindex)),
   };
-  if (destination.family === 6 && isLinkLocal6(source)) decision.scopeId = route.ifindex;
+  if (destination.family === 6 && isLinkLocal6(source)) decision.scopeId = linkOf(source, destination, route.type, decision.ifindex);
   return decision;
+}
+
+/**
+ * The link a link-local source belongs to: the route's interface, except for a destination this
+ * host delivers to itself (through lo), where it is the link the zone or the address names.
+ */
+function linkOf(source: string, destination: IpLiteral, type: Route['type'], ifindex: number): number {
+  if (type !== 'local') return ifindex;
+  const zone = destination.zone === undefined ? undefined : interfaceNamed(/^\d+$/.test(destination.zone) ? Number(destination.zone) : destination.zone);
+  return zone?.ifindex ?? ownersOf(source)[0]?.ifindex ?? ifindex;
 }
 
 /**

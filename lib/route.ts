@@ -157,8 +157,10 @@ function readRoute(strings: [string?, string?, string?, string?, string?], q: Na
   const [gateway, preferred, , oifName, iifName] = strings;
   const family = scratch[RouteSlot.Version] as 4 | 6;
   const ifindex = scratch[RouteSlot.Oif];
-  // A link-local address means nothing without its link: name it as interfaces() does.
-  const zone = oifName ?? (ifindex !== 0 ? String(ifindex) : undefined);
+  // A link-local address means nothing without its link: name it as interfaces() does. Local
+  // delivery goes through lo, but the addresses are still those of the link that was asked.
+  const local = scratch[RouteSlot.Type] === RTN_LOCAL && q.oif !== undefined;
+  const zone = local ? String(q.oif) : oifName ?? (ifindex !== 0 ? String(ifindex) : undefined);
   const zoned = (address: string) => (family === 6 && zone !== undefined && isLinkLocal6(address) ? `${address}%${zone}` : address);
   const route: Route = {
     destination: q.destination,
@@ -289,6 +291,8 @@ function noInterface(q: NativeRouteQuery): Error {
   return systemError('ENODEV', 'RTM_GETROUTE', `${q.destination}: no interface ${q.oif}`, { destination: q.destination, interface: q.oif });
 }
 
+const RTN_LOCAL = 2;
+
 /** Whether the last answer really leaves through the interface the query asked for. */
 function leavesThroughAsked(): boolean {
   // The kernel's two ways of saying "no route leaves there": an invented on-link answer from no
@@ -306,7 +310,9 @@ function leavesThroughAsked(): boolean {
  */
 function lookUp(q: NativeRouteQuery): Route {
   let strings = ask(q);
-  if (q.oif === undefined || leavesThroughAsked()) return readRoute(strings, q);
+  // A destination this host owns is delivered locally (through lo) whatever the oif, as it is
+  // for a socket pinned there: the kernel's answer says so (type local).
+  if (q.oif === undefined || leavesThroughAsked() || scratch[RouteSlot.Type] === RTN_LOCAL) return readRoute(strings, q);
   const asked = scratch[RouteSlot.AskedOif];
   if (scratch[RouteSlot.Version] === 6 && q.from !== undefined) {
     strings = ask({ ...q, from: undefined });

@@ -117,6 +117,32 @@ describe.skipIf(unsupported !== undefined)(`route lookups as a socket sees them$
     });
   }
 
+  it('this host\'s own link-local address, zoned: delivered through lo as `ip route get` says, reached as with plain Node', async () => {
+    const own = (JSON.parse(t.exec(t.host, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'ethB', 'scope', 'link']))[0].addr_info as { local?: string }[])
+      .find((a) => a.local)!.local!;
+    const reference = ipRoute(['-6', 'route', 'get', own, 'oif', 'ethB']);
+    expect(reference).toMatchObject({ type: 'local', dev: 'lo' });
+    const [route] = call<Route>([{ fn: 'routeTo', args: [`${own}%ethB`] }]);
+    expect(route).toMatchObject({ ok: true, value: { type: 'local', interface: 'lo', source: `${own}%ethB` } });
+    const server = t.spawn(t.host, [process.execPath, 'test/netns/fixtures/far-server.cjs', JSON.stringify({ addresses: [`${own}%ethB`], port: 7420 })]);
+    try {
+      await once(server.stdout!, 'data');
+      const target = `${own}%ethB`;
+      const [nodeUdp, routedUdp, nodeTcp, routedTcp] = connect([
+        { kind: 'udp', api: 'node', socketOptions: { type: 'udp6' }, host: target, port: 7420 },
+        { kind: 'udp', api: 'routebind', socketOptions: { type: 'udp6' }, host: target, port: 7420 },
+        { api: 'node', options: { host: target, port: 7420 } },
+        { api: 'routebind', options: { host: target, port: 7420 } },
+      ]);
+      expect(nodeUdp).toMatchObject({ ok: true, seen: target });
+      expect(routedUdp, JSON.stringify(routedUdp.error)).toMatchObject({ ok: true, seen: nodeUdp.seen });
+      expect(nodeTcp).toMatchObject({ ok: true, seen: target });
+      expect(routedTcp, JSON.stringify(routedTcp.error)).toMatchObject({ ok: true, seen: nodeTcp.seen, describe: { interface: 'lo', pinned: null } });
+    } finally {
+      server.kill();
+    }
+  });
+
   it('alternative interface names work wherever a name is taken, long ones too', () => {
     const reference = ipRoute(['route', 'get', t.farV4, 'oif', 'uplinkb']);
     expect(reference.dev).toBe('ethB');
