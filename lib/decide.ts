@@ -62,12 +62,12 @@ export function addressKey(address: string): string {
  * address (fe80::1%ethB is ethB's even when ethA has fe80::1 too); a zone naming no interface
  * is ENODEV, like a missing interface name anywhere else.
  */
-export function ownerOf(address: IpLiteral, syscall = 'bind'): NetworkInterface | undefined {
+export function ownerOf(address: IpLiteral): NetworkInterface | undefined {
   const owners = ownersOf(address.address);
   if (address.zone === undefined) return owners[0];
   const zone = interfaceNamed(/^\d+$/.test(address.zone) ? Number(address.zone) : address.zone);
   if (zone === undefined) {
-    throw systemError('ENODEV', syscall, `${address.address}%${address.zone}: no interface ${address.zone}`, {
+    throw systemError('ENODEV', 'bind', `${address.address}%${address.zone}: no interface ${address.zone}`, {
       address: address.address, interface: address.zone,
     });
   }
