@@ -17,7 +17,7 @@ export interface NativeRouteQuery {
 
 /** Slot order of routeScratch (native/addon.cc RouteSlot; the addon exports it as routeSlots). */
 export const enum RouteSlot {
-  Version, Type, Protocol, Scope, Table, Flags, Tos, DstLen, SrcLen, Oif, Iif, Priority, Mtu, Mark, Uid, Pref, Expires,
+  Version, Type, Protocol, Scope, Table, Flags, Tos, DstLen, SrcLen, Oif, Iif, Priority, Mtu, Mark, Uid, Pref, Expires, AskedOif,
 }
 
 export interface NativeNexthop {
@@ -65,6 +65,7 @@ export interface NativeLink {
   operstate: number;
   master?: number;
   mac?: Buffer;
+  altnames?: string[];
 }
 
 export interface NativeAddress {

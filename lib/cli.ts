@@ -42,7 +42,7 @@ export function formatRoute(r: Route): string {
   if (r.gateway) parts.push('via', r.gateway);
   if (r.interface) parts.push('dev', r.interface);
   parts.push('table', tableName(r.table));
-  if (r.source) parts.push('src', r.source);
+  if (r.preferredSource) parts.push('src', r.preferredSource);
   if (r.metric !== undefined) parts.push('metric', String(r.metric));
   if (r.mtu !== undefined) parts.push('mtu', String(r.mtu));
   if (r.mark !== undefined) parts.push('mark', `0x${r.mark.toString(16)}`);
@@ -60,14 +60,14 @@ export function formatEntry(e: RouteEntry): string {
   if (e.table !== 254) parts.push('table', tableName(e.table));
   if (e.protocol !== 'boot' && e.protocol !== 'unspec') parts.push('proto', e.protocol);
   if (e.scope !== 'global') parts.push('scope', String(e.scope));
-  if (e.source) parts.push('src', e.source);
+  if (e.preferredSource) parts.push('src', e.preferredSource);
   if (e.metric !== undefined) parts.push('metric', String(e.metric));
   for (const hop of e.nexthops ?? []) parts.push('\n\tnexthop', ...(hop.gateway ? ['via', hop.gateway] : []), 'dev', hop.interface ?? String(hop.ifindex), 'weight', String(hop.weight));
   return parts.join(' ');
 }
 
 function formatInterface(i: NetworkInterface): string {
-  const lines = [`${i.index}: ${i.name}: <${i.flags.join(',')}> mtu ${i.mtu} state ${i.operstate}`];
+  const lines = [`${i.ifindex}: ${i.name}: <${i.flags.join(',')}> mtu ${i.mtu} state ${i.operstate}`];
   if (i.mac) lines.push(`    link ${i.mac}`);
   for (const a of i.addresses) {
     lines.push(`    inet${a.family === 6 ? '6' : ''} ${a.cidr}${a.peer ? ` peer ${a.peer}` : ''} scope ${a.scope}${a.flags.length ? ` ${a.flags.join(' ')}` : ''}`);
@@ -123,7 +123,7 @@ const SIGN: Record<ChangeAction, string> = { add: '+', delete: '-', change: '~' 
 export function formatChange(e: ChangeEvent): string {
   if (e.kind === 'route') return `${SIGN[e.action]} route ${formatEntry(e).replace(/\n\t/g, ' ')}`;
   if (e.kind === 'address') {
-    return `${SIGN[e.action]} address ${e.cidr}${e.peer ? ` peer ${e.peer}` : ''} dev ${e.interface ?? e.index}${e.scope !== 'global' ? ` scope ${e.scope}` : ''}`;
+    return `${SIGN[e.action]} address ${e.cidr}${e.peer ? ` peer ${e.peer}` : ''} dev ${e.interface ?? e.ifindex}${e.scope !== 'global' ? ` scope ${e.scope}` : ''}`;
   }
   return `${SIGN[e.action]} link ${e.name} <${e.flags.join(',')}> mtu ${e.mtu} state ${e.operstate}`;
 }

@@ -1,9 +1,9 @@
 // The strong end-system decision: for one destination, which source to bind and which interface
 // to pin, so that the two always agree. Pure policy over routeTo() and interfaces().
 import { isSystemError, systemError } from './errors';
-import { currentInterfaces, type NetworkInterface } from './interfaces';
+import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
 import { routeTo, type Route, type RouteQuery } from './route';
-import { parseIpLiteral, validateBoolean, validateInteger, validateInterface, type IpLiteral } from './validate';
+import { ipv6Words, parseIpLiteral, validateBoolean, validateInteger, validateInterface, type IpLiteral } from './validate';
 
 /** Options every routebind socket takes on top of Node's own. */
 export interface RoutingOptions {
@@ -48,27 +48,30 @@ export function validateRouting(o: RoutingOptions & { localAddress?: unknown }, 
   return v;
 }
 
-/** Expands an IP literal to a canonical key, so `fd00:b:0::2` and `fd00:b::2` compare equal. */
+/**
+ * Expands an IP literal to its eight 16-bit words in hex, colon-separated (IPv4 unchanged): a
+ * key for prefix arithmetic (doctor.ts). Lookups compare parseIpLiteral()'s canonical text.
+ */
 export function addressKey(address: string): string {
   const plain = address.split('%')[0].toLowerCase();
-  if (!plain.includes(':')) return plain;
-  let text = plain;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number);
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.split('::');
-  const headParts = head ? head.split(':') : [];
-  const tailParts = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const fill = tail === undefined ? [] : new Array(8 - headParts.length - tailParts.length).fill('0');
-  return [...headParts, ...fill, ...tailParts].map((p) => parseInt(p, 16).toString(16)).join(':');
+  return plain.includes(':') ? ipv6Words(plain).map((w) => w.toString(16)).join(':') : plain;
 }
 
-/** The interface that has `address`, whatever way the address is written. */
-export function ownerOf(address: string, list: readonly NetworkInterface[]): NetworkInterface | undefined {
-  const key = addressKey(address);
-  return list.find((i) => i.addresses.some((a) => addressKey(a.address) === key));
+/**
+ * The interface that has `address`. A zone decides between interfaces that share a link-local
+ * address (fe80::1%ethB is ethB's even when ethA has fe80::1 too); a zone naming no interface
+ * is ENODEV, like a missing interface name anywhere else.
+ */
+export function ownerOf(address: IpLiteral): NetworkInterface | undefined {
+  const owners = ownersOf(address.address);
+  if (address.zone === undefined) return owners[0];
+  const zone = interfaceNamed(/^\d+$/.test(address.zone) ? Number(address.zone) : address.zone);
+  if (zone === undefined) {
+    throw systemError('ENODEV', 'bind', `${address.address}%${address.zone}: no interface ${address.zone}`, {
+      address: address.address, interface: address.zone,
+    });
+  }
+  return owners.find((o) => o.ifindex === zone.ifindex);
 }
 
 function firstUsableAddress(iface: NetworkInterface, family: 4 | 6, linkLocal: boolean): string | undefined {
@@ -85,21 +88,26 @@ function isLinkLocal6(address: string): boolean {
   return /^fe[89ab]/i.test(address);
 }
 
+function zoned(literal: IpLiteral): string {
+  return literal.zone !== undefined ? `${literal.address}%${literal.zone}` : literal.address;
+}
+
 /**
  * Decides source and interface for `destination` following routebind's contract:
  * 1. nothing given: the route's source and interface;
- * 2. localAddress: the interface that owns it, and a route through that interface;
+ * 2. localAddress: the interface that owns it, and a route through that interface; but a
+ *    destination the kernel delivers locally (route type local: loopback, this host's own
+ *    addresses) goes where the kernel delivers it, as a plain socket bound there would;
  * 3. interface: a route through it, its preferred source (else its first address);
  * 4. both: the address must be on that interface.
  * Throws Node-shaped errors: ENETUNREACH, EADDRNOTAVAIL, ENODEV, EINVAL.
  */
 export function decide(destination: IpLiteral, routing: ValidRouting): Decision {
-  const query: RouteQuery = {};
-  if (routing.mark !== undefined) query.mark = routing.mark;
-  const target = destination.zone !== undefined ? `${destination.address}%${destination.zone}` : destination.address;
-  const pin = routing.pin;
-  let source: string | undefined;
+  const base: RouteQuery = routing.mark !== undefined ? { mark: routing.mark } : {};
+  const target = zoned(destination);
   const local = routing.localAddress;
+  let route: Route;
+  let source: string | undefined;
 
   if (local !== undefined) {
     if (local.family !== destination.family) {
@@ -107,38 +115,46 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
         address: local.address, destination: destination.address,
       });
     }
-    const list = currentInterfaces();
-    const owner = ownerOf(local.address, list);
+    const owner = ownerOf(local);
     if (owner === undefined) {
-      throw systemError('EADDRNOTAVAIL', 'bind', `${local.address}: no interface of this host has that address`, { address: local.address });
+      throw systemError('EADDRNOTAVAIL', 'bind', `${zoned(local)}: no interface of this host has that address`, { address: local.address });
     }
-    if (routing.interface !== undefined && routing.interface !== owner.name && routing.interface !== owner.index) {
-      throw systemError('EADDRNOTAVAIL', 'bind', `${local.address} is on ${owner.name}, not on ${routing.interface}`, {
-        address: local.address, interface: routing.interface,
-      });
-    }
-    source = local.address;
-    query.from = local.address;
-    // An address on a loopback device is a service address (anycast VIP, …): it is not tied to
-    // a link, so the route decides the interface and the source is pinned there.
-    if (!owner.flags.includes('loopback') || destination.address === local.address) query.interface = owner.name;
-  } else if (routing.interface !== undefined) {
-    query.interface = routing.interface;
-  }
-
-  let route: Route;
-  try {
-    route = lookUp(target, query, destination.family);
-  } catch (error) {
-    if (isSystemError(error)) {
-      if (local !== undefined) error.address = local.address;
-      if (query.interface !== undefined && error.code === 'ENETUNREACH') {
-        error.message = `connect ENETUNREACH ${destination.address}: no route leaves through ${query.interface}` +
-          (local !== undefined ? ` (the interface of ${local.address})` : '');
+    if (routing.interface !== undefined) {
+      const asked = interfaceNamed(routing.interface);
+      if (asked === undefined) throw systemError('ENODEV', 'bind', `no interface ${routing.interface}`, { interface: routing.interface });
+      if (asked.ifindex !== owner.ifindex) {
+        throw systemError('EADDRNOTAVAIL', 'bind', `${local.address} is on ${owner.name}, not on ${routing.interface}`, {
+          address: local.address, interface: routing.interface,
+        });
       }
     }
-    throw error;
+    if (destination.zone !== undefined) {
+      // A link-local destination is on the link its zone names: the source must be there too.
+      const link = interfaceNamed(/^\d+$/.test(destination.zone) ? Number(destination.zone) : destination.zone);
+      if (link === undefined) throw systemError('ENODEV', 'connect', `no interface ${destination.zone}`, { interface: destination.zone });
+      if (link.ifindex !== owner.ifindex) {
+        throw systemError('EADDRNOTAVAIL', 'bind', `${zoned(local)} is on ${owner.name}, but ${target} is on ${link.name}`, {
+          address: local.address, destination: destination.address,
+        });
+      }
+    }
+    source = local.address;
+    const from = { ...base, from: local.address };
+    // Where the kernel delivers it unpinned: a local destination stays there (lo), and an
+    // address on a loopback device is a service address (anycast VIP, …), tied to no link, so
+    // the route decides the interface and the source is pinned there.
+    let delivered: Route | undefined;
+    if (routing.interface === undefined) delivered = lookUp(target, from, destination, local, undefined);
+    if (delivered !== undefined && (delivered.type === 'local' || owner.flags.includes('loopback'))) {
+      route = delivered;
+    } else {
+      const through = routing.interface ?? owner.ifindex;
+      route = lookUp(target, { ...from, interface: through }, destination, local, routing.interface !== undefined ? routing.interface : owner.name);
+    }
+  } else {
+    route = lookUp(target, routing.interface !== undefined ? { ...base, interface: routing.interface } : base, destination, undefined, routing.interface ?? destination.zone);
   }
+
   if (route.interface === undefined || route.ifindex === undefined) {
     throw systemError('ENETUNREACH', 'RTM_GETROUTE', `${destination.address}: the route names no interface`, { destination: destination.address });
   }
@@ -147,10 +163,10 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
   }
 
   if (source === undefined) {
-    source = route.source;
+    source = unzoned(route.source);
     // With an interface asked for, the kernel's preferred source may belong to another one.
-    if (source === undefined || (routing.interface !== undefined && ownerOf(source, currentInterfaces())?.name !== route.interface)) {
-      const iface = currentInterfaces().find((i) => i.name === route.interface);
+    if (source === undefined || (routing.interface !== undefined && !ownersOf(source).some((o) => o.ifindex === route.ifindex))) {
+      const iface = interfaceNamed(route.ifindex);
       source = iface && firstUsableAddress(iface, destination.family, isLinkLocal6(destination.address));
     }
     if (source === undefined) {
@@ -166,29 +182,59 @@ export function decide(destination: IpLiteral, routing: ValidRouting): Decision 
     source,
     interface: route.interface,
     ifindex: route.ifindex,
-    pin,
+    pin: routing.pin && (route.type !== 'local' || pinsLocally(source, route.ifindex)),
   };
-  if (destination.family === 6 && isLinkLocal6(source)) decision.scopeId = route.ifindex;
+  if (destination.family === 6 && isLinkLocal6(source)) decision.scopeId = linkOf(source, destination, route.type, decision.ifindex);
   return decision;
 }
 
 /**
- * RTM_GETROUTE cannot say "as a socket pinned to this interface would": for IPv6 with a source
- * given, the kernel takes the interface only as a preference and may answer through a better
- * route elsewhere, although a pinned socket (strict interface lookup) would use the route that
- * does leave there. So ask IPv6 the strict way, without the source, when the first answer
- * leaves elsewhere; IPv4 is strict either way.
+ * The link a link-local source belongs to: the route's interface, except for a destination this
+ * host delivers to itself (through lo), where it is the link the zone or the address names.
  */
-function lookUp(target: string, query: RouteQuery, family: 4 | 6): Route {
+function linkOf(source: string, destination: IpLiteral, type: Route['type'], ifindex: number): number {
+  if (type !== 'local') return ifindex;
+  const zone = destination.zone === undefined ? undefined : interfaceNamed(/^\d+$/.test(destination.zone) ? Number(destination.zone) : destination.zone);
+  return zone?.ifindex ?? ownersOf(source)[0]?.ifindex ?? ifindex;
+}
+
+/**
+ * A destination this host delivers to itself goes through lo, but a socket pinned to lo hears
+ * its replies only for lo's own addresses (the kernel matches them against the device that owns
+ * the address): with any other source it is left unpinned, as plain Node's would be.
+ */
+function pinsLocally(source: string, ifindex: number): boolean {
+  // Loopback's own ranges are on lo, which is index 1 in every namespace: no lookup needed.
+  if (ifindex === 1 && (source === '::1' || source.startsWith('127.'))) return true;
+  return ownersOf(source).some((o) => o.ifindex === ifindex);
+}
+
+function unzoned(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  const percent = address.indexOf('%');
+  return percent === -1 ? address : address.slice(0, percent);
+}
+
+/**
+ * routeTo() for a socket: its errors speak of the connect, and name an interface only as the
+ * caller gave it or as the interface of the caller's localAddress.
+ */
+function lookUp(target: string, query: RouteQuery, destination: IpLiteral, local: IpLiteral | undefined, through: string | number | undefined): Route {
   try {
     // An empty query takes routeTo's cheapest cache path (the destination string is the key).
     return routeTo(target, Object.keys(query).length === 0 ? undefined : query);
   } catch (error) {
-    const retry = family === 6 && query.from !== undefined && query.interface !== undefined &&
-      isSystemError(error) && error.code === 'ENETUNREACH' && error.syscall === 'RTM_GETROUTE';
-    if (!retry) throw error;
-    const { from: _from, ...strict } = query;
-    void _from;
-    return routeTo(target, strict);
+    if (isSystemError(error)) {
+      if (local !== undefined) error.address = local.address;
+      if (through !== undefined) error.interface = through;
+      else delete error.interface;
+      if (through !== undefined && error.code === 'ENETUNREACH') {
+        error.message = `connect ENETUNREACH ${destination.address}: no route leaves through ${through}` +
+          (local !== undefined ? ` (the interface of ${local.address})` : '');
+      } else if (error.message.startsWith('routeTo ')) {
+        error.message = `connect ${error.message.slice('routeTo '.length)}`;
+      }
+    }
+    throw error;
   }
 }

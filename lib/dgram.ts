@@ -15,8 +15,8 @@ import { native, type NativeSocket } from './binding';
 import { decide, validateRouting, type RoutingOptions, type ValidRouting } from './decide';
 import { describe, record } from './describe';
 import { isSystemError, type SystemError } from './errors';
-import { currentInterfaces } from './interfaces';
-import { bindForServer, localOwner, openSocket, socketError } from './open-socket';
+import { interfaceNamed } from './interfaces';
+import { bindForServer, localOwner, openSocket, socketError, zoneInterface } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
 import { parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
@@ -95,8 +95,8 @@ function isLinkLocal(address: string): boolean {
  */
 function zoneConflict(destination: IpLiteral, iface: string | number, why: string): SystemError | undefined {
   if (destination.zone === undefined || !isLinkLocal(destination.address)) return undefined;
-  const zoned = currentInterfaces().find((i) => (/^\d+$/.test(destination.zone as string) ? i.index === Number(destination.zone) : i.name === destination.zone));
-  if (zoned !== undefined && (zoned.name === iface || zoned.index === iface)) return undefined;
+  const zoned = zoneInterface(destination.zone);
+  if (zoned !== undefined && zoned.ifindex === interfaceNamed(iface)?.ifindex) return undefined;
   return socketError('connect', 'EINVAL', `${destination.address}%${destination.zone}`, 0, `the zone %${destination.zone} names ${zoned ? zoned.name : 'no interface'}, but ${why}`);
 }
 
@@ -240,7 +240,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
       return undefined; // a lookup answer only the kernel can judge
     }
     // An address no interface has (or a zone naming none): Node's bind, and the kernel's answer.
-    if (!isWildcard(ip) && intent.iface === undefined && localOwner(literal, currentInterfaces()).owner === undefined) return undefined;
+    if (!isWildcard(ip) && intent.iface === undefined && localOwner(literal).owner === undefined) return undefined;
     return bindForServer('udp', family, 'bind', { address: ip, port, interface: intent.iface, ...flagsOf(flags) }, routing, socket);
   };
 
@@ -263,7 +263,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
     }
     if (destination === undefined || destination.family !== family) return unroutedSocket(flags);
     try {
-      const local = routing.localAddress === undefined ? undefined : localOwner(routing.localAddress, currentInterfaces()).owner;
+      const local = routing.localAddress === undefined ? undefined : localOwner(routing.localAddress).owner;
       const conflict = routing.interface !== undefined
         ? zoneConflict(destination, routing.interface, `the socket's interface is ${routing.interface}`)
         : local !== undefined && routing.localAddress !== undefined && !local.flags.includes('loopback')
@@ -349,14 +349,13 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
       } catch {
         return;
       }
-      const list = currentInterfaces();
       const owner = intent.iface !== undefined
-        ? list.find((i) => i.name === intent.iface || i.index === intent.iface)
-        : literal !== undefined ? localOwner(literal, list).owner : undefined;
+        ? interfaceNamed(intent.iface)
+        : literal !== undefined ? localOwner(literal).owner : undefined;
       if (owner === undefined || !routing.pin) return;
       try {
-        const pinned = native.pinSocket(shared.fd, owner.index, owner.name, routing.strict);
-        record(socket, undefined, pinned, literal?.address ?? ip, { name: owner.name, index: owner.index });
+        const pinned = native.pinSocket(shared.fd, owner.ifindex, owner.name, routing.strict);
+        record(socket, undefined, pinned, literal?.address ?? ip, { name: owner.name, index: owner.ifindex });
       } catch (error) {
         if (!isSystemError(error)) throw error;
         process.nextTick(() => socket.emit('error', error));

@@ -171,7 +171,7 @@ function onChange(event: ChangeEvent): void {
   if (event.kind === 'link') {
     const down = event.action === 'delete' || !event.flags.includes('up') || !event.flags.includes('running');
     if (!down) return;
-    for (const f of byIfindex.get(event.index) ?? []) note(f, linkDown(f, event.action === 'delete', event));
+    for (const f of byIfindex.get(event.ifindex) ?? []) note(f, linkDown(f, event.action === 'delete', event));
   } else if (event.kind === 'address') {
     if (event.action !== 'delete') return;
     for (const f of bySource.get(canonicalAddress(event.address)) ?? []) note(f, sourceGone(f, event));
@@ -190,7 +190,7 @@ function onChange(event: ChangeEvent): void {
 
 // Notifications were lost: check every followed socket against the state as it is now.
 function onResync(state: ResyncEvent): void {
-  const links = new Map<number, NetworkInterface>(state.interfaces.map((i) => [i.index, i]));
+  const links = new Map<number, NetworkInterface>(state.interfaces.map((i) => [i.ifindex, i]));
   const addresses = new Set<string>();
   for (const i of state.interfaces) for (const a of i.addresses) addresses.add(canonicalAddress(a.address));
   for (const set of byIfindex.values()) {

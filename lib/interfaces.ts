@@ -22,7 +22,10 @@ export interface InterfaceAddress {
 
 export interface NetworkInterface {
   name: string;
-  index: number;
+  /** The interface index, named as in Route, RouteEntry, describe() and change events. */
+  ifindex: number;
+  /** @deprecated The same as `ifindex` (not enumerable: JSON and spreads show `ifindex` only). */
+  readonly index: number;
   /** 'up', 'running', 'loopback', 'multicast', 'broadcast', 'point-to-point', 'lower-up', … */
   flags: string[];
   operstate: string;
@@ -31,24 +34,32 @@ export interface NetworkInterface {
   mac: string | null;
   /** Index of the master device (bridge, bond, VRF) when enslaved. */
   master?: number;
+  /** Alternative names (`ip link property add dev X altname Y`): accepted wherever a name is. */
+  altnames?: string[];
   /** IPv6 link-local addresses carry their zone: `fe80::1%eth0`. */
   addresses: InterfaceAddress[];
 }
 
 const FOREVER = 0xffffffff;
 
+function deprecatedIndex(this: NetworkInterface): number {
+  return this.ifindex;
+}
+
 /** One link as routebind shows it (addresses added by the caller). */
 export function toInterface(link: NativeLink): NetworkInterface {
-  const entry: NetworkInterface = {
+  const entry = {
     name: link.name,
-    index: link.index,
+    ifindex: link.index,
     flags: linkFlagNames(link.flags),
     operstate: operstateName(link.operstate),
     mtu: link.mtu,
     mac: link.mac !== undefined && link.mac.length > 0 ? [...link.mac].map((b) => b.toString(16).padStart(2, '0')).join(':') : null,
     addresses: [],
-  };
+  } as Omit<NetworkInterface, 'index'> as NetworkInterface;
+  Object.defineProperty(entry, 'index', { get: deprecatedIndex, enumerable: false });
   if (link.master !== undefined) entry.master = link.master;
+  if (link.altnames !== undefined) entry.altnames = link.altnames;
   return entry;
 }
 
@@ -91,14 +102,78 @@ export function interfaces(): NetworkInterface[] {
   return result;
 }
 
-let cached: { generation: number; list: readonly NetworkInterface[] } | undefined;
+/**
+ * The host's interfaces indexed for the socket code, built once per cache generation (see
+ * coherence.ts): each question a connect() asks is then one map lookup, however many links and
+ * addresses the host has.
+ */
+interface InterfaceIndex {
+  generation: number;
+  list: readonly NetworkInterface[];
+  byIndex: Map<number, NetworkInterface>;
+  /** Names, and the alternative names asked for so far this generation. */
+  byName: Map<string, NetworkInterface | null>;
+  /** Address (canonical, without its zone) → the interfaces that have it. */
+  byAddress: Map<string, NetworkInterface[]>;
+}
+
+let current: InterfaceIndex | undefined;
+
+function currentIndex(): InterfaceIndex {
+  const generation = currentGeneration();
+  if (current !== undefined && current.generation === generation) return current;
+  const list = interfaces();
+  const byIndex = new Map<number, NetworkInterface>();
+  const byName = new Map<string, NetworkInterface | null>();
+  const byAddress = new Map<string, NetworkInterface[]>();
+  for (const i of list) {
+    byIndex.set(i.ifindex, i);
+    byName.set(i.name, i);
+    for (const altname of i.altnames ?? []) byName.set(altname, i);
+    for (const a of i.addresses) {
+      // The kernel's text is inet_ntop's, the same canonical form parseIpLiteral() gives.
+      const percent = a.address.indexOf('%');
+      const key = percent === -1 ? a.address : a.address.slice(0, percent);
+      const owners = byAddress.get(key);
+      if (owners === undefined) byAddress.set(key, [i]);
+      else if (!owners.includes(i)) owners.push(i);
+    }
+  }
+  current = { generation, list, byIndex, byName, byAddress };
+  return current;
+}
 
 /**
  * interfaces(), kept until the kernel announces a change: what the socket code consults on
  * every connect. Callers must not modify the result.
  */
 export function currentInterfaces(): readonly NetworkInterface[] {
-  const generation = currentGeneration();
-  if (cached === undefined || cached.generation !== generation) cached = { generation, list: interfaces() };
-  return cached.list;
+  return currentIndex().list;
 }
+
+/**
+ * The interface with this index, name or alternative name (`ip link property add … altname`,
+ * which the kernel accepts wherever a name is taken); undefined when there is none.
+ */
+export function interfaceNamed(nameOrIndex: string | number): NetworkInterface | undefined {
+  const index = currentIndex();
+  if (typeof nameOrIndex === 'number') return index.byIndex.get(nameOrIndex);
+  const known = index.byName.get(nameOrIndex);
+  if (known !== undefined) return known ?? undefined;
+  // Not a name: ask the kernel once this generation whether it is an alternative name.
+  let found: NetworkInterface | undefined;
+  try {
+    found = index.byIndex.get(native.linkIndex(nameOrIndex));
+  } catch {
+    found = undefined; // ENODEV: no such link
+  }
+  index.byName.set(nameOrIndex, found ?? null);
+  return found;
+}
+
+/** The interfaces that have `address` (canonical, as parseIpLiteral() gives it, without a zone). */
+export function ownersOf(address: string): readonly NetworkInterface[] {
+  return currentIndex().byAddress.get(address) ?? NO_OWNERS;
+}
+
+const NO_OWNERS: readonly NetworkInterface[] = Object.freeze([]);

@@ -5,10 +5,10 @@ import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 
 import { native, type NativeSocket } from './binding';
-import { addressKey, ownerOf, type Decision, type ValidRouting } from './decide';
+import { type Decision, type ValidRouting } from './decide';
 import { record } from './describe';
 import { isSystemError, type SystemError } from './errors';
-import { currentInterfaces, type NetworkInterface } from './interfaces';
+import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
 import { parseIpLiteral, type IpLiteral } from './validate';
 
 /** Opens the socket a decision calls for: bound to its source, pinned to its interface. */
@@ -41,9 +41,9 @@ export function wrapStream(fd: number, options: net.SocketConstructorOpts & { ma
 }
 
 
-/** Where a link-local literal's zone points: the interface it names (by name or index), if any. */
-function zoneInterface(zone: string, list: readonly NetworkInterface[]): NetworkInterface | undefined {
-  return /^\d+$/.test(zone) ? list.find((i) => i.index === Number(zone)) : list.find((i) => i.name === zone);
+/** The interface a zone names (by name, alternative name or index), if any. */
+export function zoneInterface(zone: string): NetworkInterface | undefined {
+  return interfaceNamed(/^\d+$/.test(zone) ? Number(zone) : zone);
 }
 
 function isLinkLocal6(address: string): boolean {
@@ -56,12 +56,12 @@ function isLinkLocal6(address: string): boolean {
  * to the interface that has it (the kernel ignores a zone there). `zoneUnknown` when the zone
  * names no interface: the kernel then sees scope 0 and refuses a link-local bind with EINVAL.
  */
-export function localOwner(literal: IpLiteral, list: readonly NetworkInterface[]): { owner?: NetworkInterface; zoneUnknown?: true } {
-  if (literal.zone === undefined || !isLinkLocal6(literal.address)) return { owner: ownerOf(literal.address, list) };
-  const zoned = zoneInterface(literal.zone, list);
+export function localOwner(literal: IpLiteral): { owner?: NetworkInterface; zoneUnknown?: true } {
+  const owners = ownersOf(literal.address); // indexed once per cache generation
+  if (literal.zone === undefined || !isLinkLocal6(literal.address)) return { owner: owners[0] };
+  const zoned = zoneInterface(literal.zone);
   if (zoned === undefined) return { zoneUnknown: true };
-  const key = addressKey(literal.address);
-  return zoned.addresses.some((a) => addressKey(a.address) === key) ? { owner: zoned } : {};
+  return owners.some((o) => o.ifindex === zoned.ifindex) ? { owner: zoned } : {};
 }
 
 /**
@@ -106,13 +106,12 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind
   const wildcard = address === undefined || address === '0.0.0.0' || address === '::';
   const literal = wildcard ? undefined : parseIpLiteral('address', address);
   const shown = address ?? (family === 6 ? '::' : '0.0.0.0');
-  const list = currentInterfaces();
-  let owner = iface === undefined ? undefined : list.find((i) => i.name === iface || i.index === iface);
+  let owner = iface === undefined ? undefined : interfaceNamed(iface);
   if (iface !== undefined && owner === undefined) {
     throw socketError(syscall, 'ENODEV', shown, port, `no interface ${iface}`, { interface: iface });
   }
   if (literal !== undefined) {
-    const found = localOwner(literal, list);
+    const found = localOwner(literal);
     if (found.zoneUnknown) {
       throw socketError(syscall, 'EINVAL', shown, port, `the zone %${literal.zone} names no interface of this host`);
     }
@@ -141,8 +140,8 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind
       type,
       ...(literal ? { address: literal.address } : {}),
       port,
-      ...(literal?.zone !== undefined && owner && isLinkLocal6(literal.address) ? { scopeId: owner.index } : {}),
-      ...(pin && owner ? { ifindex: owner.index, ifname: owner.name } : {}),
+      ...(literal?.zone !== undefined && owner && isLinkLocal6(literal.address) ? { scopeId: owner.ifindex } : {}),
+      ...(pin && owner ? { ifindex: owner.ifindex, ifname: owner.name } : {}),
       strict: routing.strict,
       ...(routing.mark !== undefined ? { mark: routing.mark } : {}),
       ...(spec.reuseAddress ? { reuseAddress: true } : {}),
@@ -155,6 +154,6 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind
     const step = error.syscall === 'bind' ? '' : `${error.syscall} failed`;
     throw socketError(syscall, error.code as keyof typeof constants.errno, shown, port, step, owner ? { interface: owner.name } : {});
   }
-  record(target, undefined, made, literal?.address ?? (version === 6 ? '::' : '0.0.0.0'), owner ? { name: owner.name, index: owner.index } : undefined);
+  record(target, undefined, made, literal?.address ?? (version === 6 ? '::' : '0.0.0.0'), owner ? { name: owner.name, index: owner.ifindex } : undefined);
   return made;
 }

@@ -45,21 +45,28 @@ export interface Route {
   /** The interface the packet leaves through. */
   interface?: string;
   ifindex?: number;
-  /** The kernel's preferred source address (RTA_PREFSRC): what an unbound socket would use. */
+  /**
+   * The source a socket would send from: the query's `from` when one was given, otherwise the
+   * kernel's preferred source. IPv6 link-local addresses carry their zone (`fe80::2%ethB`).
+   */
   source?: string;
-  /** The next hop; absent when the destination is on-link. */
+  /** The kernel's preferred source for this route (RTA_PREFSRC), whatever `from` was asked. */
+  preferredSource?: string;
+  /** The next hop; absent when the destination is on-link. A link-local one carries its zone. */
   gateway?: string;
   table: number;
   protocol: string;
   scope: Scope;
   flags: string[];
+  /** The route's metric (IPv4 as well: taken from the table entry that matched). */
   metric?: number;
   mtu?: number;
-  /** The `from` the lookup was made with, echoed by the kernel. */
+  /** The `from` the lookup was made with. */
   from?: string;
   /** The input interface of an `iif` lookup. */
   iif?: string;
   mark?: number;
+  /** The uid the lookup was made for (the caller's own unless `uid` was given; absent for `iif`). */
   uid?: number;
 }
 
@@ -84,9 +91,10 @@ export interface RouteEntry {
   flags: string[];
   interface?: string;
   ifindex?: number;
+  /** The next hop; a link-local one carries its zone (`fe80::1%ethB`). */
   gateway?: string;
-  /** RTA_PREFSRC. */
-  source?: string;
+  /** The preferred source (RTA_PREFSRC, `src` in `ip route`), as in Route. */
+  preferredSource?: string;
   /** Source-specific routes (IPv6 `from` prefix). */
   sourcePrefix?: string;
   metric?: number;
@@ -116,7 +124,7 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
   }
   if (o.interface !== undefined) {
     const oif = validateInterface('options.interface', o.interface);
-    if (query.oif !== undefined && query.oif !== oif) {
+    if (query.oif !== undefined && query.oif !== oif && !sameInterface(query.oif, oif)) {
       throw invalidArgValue('options.interface', o.interface, `disagrees with the destination's zone %${dst.zone}`);
     }
     query.oif = oif;
@@ -132,18 +140,31 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
   return query;
 }
 
-const scratch = new Float64Array(native.routeScratch);
-
-function isUnspecified(address: string): boolean {
-  return address === '::' || address === '0.0.0.0';
+/** Whether two spellings (name, alternative name, index) name one interface: asks the kernel. */
+function sameInterface(a: string | number, b: string | number): boolean {
+  const index = (x: string | number) => (typeof x === 'number' ? x : native.linkIndex(x));
+  return index(a) === index(b);
 }
 
-/** Builds the answer from the addon's scratch slots (see RouteSlot) and its five strings. */
-function readRoute(strings: [string?, string?, string?, string?, string?], destination: string): Route {
-  const [gateway, source, from, oifName, iifName] = strings;
+const scratch = new Float64Array(native.routeScratch);
+
+function isLinkLocal6(address: string): boolean {
+  return address.length > 3 && address.charCodeAt(0) === 0x66 && address.charCodeAt(1) === 0x65 && /^fe[89ab]/.test(address);
+}
+
+/** Builds the answer to `q` from the addon's scratch slots (see RouteSlot) and its five strings. */
+function readRoute(strings: [string?, string?, string?, string?, string?], q: NativeRouteQuery): Route {
+  const [gateway, preferred, , oifName, iifName] = strings;
+  const family = scratch[RouteSlot.Version] as 4 | 6;
+  const ifindex = scratch[RouteSlot.Oif];
+  // A link-local address means nothing without its link: name it as interfaces() does. Local
+  // delivery goes through lo, but the addresses are still those of the link that was asked.
+  const local = scratch[RouteSlot.Type] === RTN_LOCAL && q.oif !== undefined;
+  const zone = local ? String(q.oif) : oifName ?? (ifindex !== 0 ? String(ifindex) : undefined);
+  const zoned = (address: string) => (family === 6 && zone !== undefined && isLinkLocal6(address) ? `${address}%${zone}` : address);
   const route: Route = {
-    destination,
-    family: scratch[RouteSlot.Version] as 4 | 6,
+    destination: q.destination,
+    family,
     type: routeTypeName(scratch[RouteSlot.Type]),
     table: scratch[RouteSlot.Table],
     protocol: protocolName(scratch[RouteSlot.Protocol]),
@@ -151,15 +172,22 @@ function readRoute(strings: [string?, string?, string?, string?, string?], desti
     flags: routeFlagNames(scratch[RouteSlot.Flags]),
   };
   if (oifName !== undefined) route.interface = oifName;
-  if (scratch[RouteSlot.Oif] !== 0) route.ifindex = scratch[RouteSlot.Oif];
-  if (source !== undefined) route.source = source;
-  if (gateway !== undefined) route.gateway = gateway;
+  if (ifindex !== 0) route.ifindex = ifindex;
+  // A socket bound to `from` sends from it; an unbound one from the preferred source.
+  const source = q.from ?? preferred;
+  if (source !== undefined) route.source = zoned(source);
+  if (preferred !== undefined) route.preferredSource = zoned(preferred);
+  if (gateway !== undefined) route.gateway = zoned(gateway);
   if (scratch[RouteSlot.Priority] >= 0) route.metric = scratch[RouteSlot.Priority];
   if (scratch[RouteSlot.Mtu] !== 0) route.mtu = scratch[RouteSlot.Mtu];
-  if (from !== undefined && scratch[RouteSlot.SrcLen] > 0 && !isUnspecified(from)) route.from = from;
+  if (q.from !== undefined) route.from = zoned(q.from);
   if (iifName !== undefined) route.iif = iifName;
   if (scratch[RouteSlot.Mark] >= 0) route.mark = scratch[RouteSlot.Mark];
+  // IPv4 answers say which uid the lookup was made for, IPv6 ones do not: the kernel takes the
+  // caller's (real) uid unless one is given, and none for an input lookup.
   if (scratch[RouteSlot.Uid] >= 0) route.uid = scratch[RouteSlot.Uid];
+  else if (q.uid !== undefined) route.uid = q.uid;
+  else if (q.iif === undefined && process.getuid !== undefined) route.uid = process.getuid();
   // Answers may be shared through the cache: nobody may change one under another caller.
   Object.freeze(route.flags);
   return Object.freeze(route);
@@ -241,11 +269,14 @@ function touch(key: string, route: Route): Route {
   return route;
 }
 
-function lookUp(q: NativeRouteQuery): Route {
-  let strings: [string?, string?, string?, string?, string?];
+function ask(q: NativeRouteQuery): [string?, string?, string?, string?, string?] {
   try {
-    strings = native.routeGet(q.destination, q.from, q.oif, q.iif, q.mark, q.uid, q.tos, q.ipProto, q.sourcePort, q.destinationPort);
+    return native.routeGet(q.destination, q.from, q.oif, q.iif, q.mark, q.uid, q.tos, q.ipProto, q.sourcePort, q.destinationPort);
   } catch (error) {
+    // IPv6 may refuse an index naming no interface as unreachable: it is ENODEV, as a name is.
+    if (isSystemError(error) && error.code === 'ENETUNREACH' && typeof q.oif === 'number' && native.linkName(q.oif) === undefined) {
+      throw noInterface(q);
+    }
     if (isSystemError(error)) {
       error.destination = q.destination;
       if (q.oif !== undefined) error.interface = q.oif;
@@ -254,18 +285,45 @@ function lookUp(q: NativeRouteQuery): Route {
     }
     throw error;
   }
-  if (q.oif !== undefined) {
-    const answered = typeof q.oif === 'number' ? scratch[RouteSlot.Oif] : strings[3];
-    // The kernel's two ways of saying "no route leaves there": an invented on-link answer from
-    // no table at all (IPv4), or an answer through some other interface (IPv6 with a source).
-    if (scratch[RouteSlot.Table] === 0 || answered !== q.oif) {
-      throw systemError('ENETUNREACH', 'RTM_GETROUTE', `${q.destination}: no route leaves through ${q.oif}`, {
-        destination: q.destination,
-        interface: q.oif,
-      });
-    }
+}
+
+function noInterface(q: NativeRouteQuery): Error {
+  return systemError('ENODEV', 'RTM_GETROUTE', `${q.destination}: no interface ${q.oif}`, { destination: q.destination, interface: q.oif });
+}
+
+const RTN_LOCAL = 2;
+
+/** Whether the last answer really leaves through the interface the query asked for. */
+function leavesThroughAsked(): boolean {
+  // The kernel's two ways of saying "no route leaves there": an invented on-link answer from no
+  // table at all (IPv4), or an answer through some other interface (IPv6). Indexes, not names,
+  // are compared: the query may have named the interface by an alternative name.
+  return scratch[RouteSlot.Table] !== 0 && scratch[RouteSlot.Oif] === scratch[RouteSlot.AskedOif];
+}
+
+/**
+ * One lookup as a socket would see it. An interface in the query is a constraint, as it is for
+ * a socket pinned there. IPv6 RTM_GETROUTE with both a source and an oif takes the oif only as a
+ * preference and may answer through a better route elsewhere, although a route does leave
+ * through the oif and a pinned socket (strict interface lookup) would use it: asked again without
+ * the source, the kernel gives that route. IPv4 is strict either way.
+ */
+function lookUp(q: NativeRouteQuery): Route {
+  let strings = ask(q);
+  // A destination this host owns is delivered locally (through lo) whatever the oif, as it is
+  // for a socket pinned there: the kernel's answer says so (type local).
+  if (q.oif === undefined || leavesThroughAsked() || scratch[RouteSlot.Type] === RTN_LOCAL) return readRoute(strings, q);
+  const asked = scratch[RouteSlot.AskedOif];
+  if (scratch[RouteSlot.Version] === 6 && q.from !== undefined) {
+    strings = ask({ ...q, from: undefined });
+    if (leavesThroughAsked()) return readRoute(strings, q);
   }
-  return readRoute(strings, q.destination);
+  // An index (or zone) naming no interface is ENODEV, as a name naming none is.
+  if (native.linkName(asked) === undefined) throw noInterface(q);
+  throw systemError('ENETUNREACH', 'RTM_GETROUTE', `${q.destination}: no route leaves through ${q.oif}`, {
+    destination: q.destination,
+    interface: q.oif,
+  });
 }
 
 export function toEntry(r: NativeRoute): RouteEntry {
@@ -282,8 +340,10 @@ export function toEntry(r: NativeRoute): RouteEntry {
   };
   if (r.oifName !== undefined) entry.interface = r.oifName;
   if (r.oif !== undefined) entry.ifindex = r.oif;
-  if (r.gateway !== undefined) entry.gateway = r.gateway;
-  if (r.preferredSource !== undefined) entry.source = r.preferredSource;
+  const zoned = (address: string, name: string | undefined, index: number | undefined) =>
+    (r.version === 6 && isLinkLocal6(address) && (name ?? index) !== undefined ? `${address}%${name ?? index}` : address);
+  if (r.gateway !== undefined) entry.gateway = zoned(r.gateway, r.oifName, r.oif);
+  if (r.preferredSource !== undefined) entry.preferredSource = zoned(r.preferredSource, r.oifName, r.oif);
   if (r.sourcePrefix !== undefined && r.srcLen > 0) entry.sourcePrefix = `${r.sourcePrefix}/${r.srcLen}`;
   if (r.priority !== undefined) entry.metric = r.priority;
   if (r.mtu !== undefined) entry.mtu = r.mtu;
@@ -292,7 +352,7 @@ export function toEntry(r: NativeRoute): RouteEntry {
   if (r.expires !== undefined) entry.expires = r.expires;
   if (r.nexthops !== undefined) {
     entry.nexthops = r.nexthops.map((h) => ({
-      ...(h.gateway !== undefined ? { gateway: h.gateway } : {}),
+      ...(h.gateway !== undefined ? { gateway: zoned(h.gateway, h.interface, h.ifindex) } : {}),
       ...(h.interface !== undefined ? { interface: h.interface } : {}),
       ifindex: h.ifindex,
       weight: h.weight,

@@ -3,14 +3,21 @@ import { isIP } from 'node:net';
 
 import { invalidArgType, invalidArgValue, invalidIpAddress, outOfRange } from './errors';
 
-/** An IP literal split from its zone: `fe80::1%eth0` → address `fe80::1`, zone `eth0`. */
+/**
+ * An IP literal split from its zone: `fe80::1%eth0` → address `fe80::1`, zone `eth0`. The
+ * address is canonical (inet_ntop's form: lower case, the longest zero run compressed), so
+ * `FD00:B:0::2` and `fd00:b::2` are the same string everywhere downstream.
+ */
 export interface IpLiteral {
   address: string;
   family: 4 | 6;
   zone?: string;
 }
 
-const MAX_LITERAL = 45 + 1 + 15; // the longest IPv6 text, '%', the longest interface name
+// An interface name is at most IFNAMSIZ - 1 bytes, an alternative name (`ip link property add
+// … altname`) at most ALTIFNAMSIZ - 1; the kernel resolves both wherever a name is taken.
+export const MAX_INTERFACE_NAME = 127;
+const MAX_LITERAL = 45 + 1 + MAX_INTERFACE_NAME; // the longest IPv6 text, '%', the longest name
 
 export function parseIpLiteral(name: string, value: unknown, allowZone = true): IpLiteral {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
@@ -25,14 +32,73 @@ export function parseIpLiteral(name: string, value: unknown, allowZone = true): 
     // A numeric zone is an interface index: %0 would silently mean "any interface".
     if (/^\d+$/.test(zone) && !(Number(zone) >= 1 && Number(zone) <= 0x7fffffff)) throw invalidIpAddress(name, value);
   }
-  return { address, family: family as 4 | 6, zone };
+  // isIP() accepts only dotted quads without leading zeros: an IPv4 literal is already canonical.
+  return { address: family === 4 ? address : canonicalIPv6(address), family: family as 4 | 6, zone };
+}
+
+/** inet_ntop(3)'s text for an IPv6 address that isIP() accepted (RFC 5952, with BIND's IPv4 tails). */
+export function canonicalIPv6(text: string): string {
+  const words = ipv6Words(text);
+  // The longest run of two or more zero words (the first of equals) becomes '::'.
+  let bestBase = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLength && j - i >= 2) {
+      bestBase = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  // inet_ntop writes IPv4-compatible (::a.b.c.d) and IPv4-mapped (::ffff:a.b.c.d) tails dotted.
+  if (bestBase === 0 && (bestLength === 6 || (bestLength === 5 && words[5] === 0xffff))) {
+    const head = bestLength === 6 ? '::' : '::ffff:';
+    return `${head}${words[6] >> 8}.${words[6] & 0xff}.${words[7] >> 8}.${words[7] & 0xff}`;
+  }
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestBase) {
+      out += '::';
+      i += bestLength - 1;
+      continue;
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':';
+    out += words[i].toString(16);
+  }
+  return out;
+}
+
+/** The eight 16-bit words of an IPv6 address that isIP() accepted. */
+export function ipv6Words(text: string): number[] {
+  let plain = text;
+  const tail: number[] = [];
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(plain);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    tail.push((a << 8) | b, (c << 8) | d);
+    plain = plain.slice(0, dotted.index);
+    if (plain.endsWith(':') && !plain.endsWith('::')) plain = plain.slice(0, -1);
+  }
+  const gap = plain.indexOf('::');
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((w) => parseInt(w, 16)));
+  const head = gap === -1 ? parse(plain) : parse(plain.slice(0, gap));
+  const rest = gap === -1 ? [] : parse(plain.slice(gap + 2));
+  const fill = 8 - head.length - rest.length - tail.length;
+  return [...head, ...new Array<number>(Math.max(fill, 0)).fill(0), ...rest, ...tail];
 }
 
 export function isInterfaceName(name: string): boolean {
-  // The kernel's dev_valid_name(): 1–15 bytes, no '/', ':' or white space, not '.' or '..'.
+  // The kernel's dev_valid_name(): no '/', ':' or white space, not '.' or '..'; at most
+  // ALTIFNAMSIZ - 1 bytes, since an alternative name is as good as the name.
   return (
     name.length > 0 &&
-    Buffer.byteLength(name) < 16 &&
+    name.length <= MAX_INTERFACE_NAME &&
+    Buffer.byteLength(name) <= MAX_INTERFACE_NAME &&
     name !== '.' &&
     name !== '..' &&
     !/[/:\s\0]/.test(name)

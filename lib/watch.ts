@@ -19,7 +19,7 @@ export interface WatchOptions {
 export type ChangeAction = 'add' | 'delete' | 'change';
 
 export type RouteChangeEvent = { kind: 'route'; action: ChangeAction } & RouteEntry;
-export type AddressChangeEvent = { kind: 'address'; action: ChangeAction; interface?: string; index: number } & InterfaceAddress;
+export type AddressChangeEvent = { kind: 'address'; action: ChangeAction; interface?: string; ifindex: number } & InterfaceAddress;
 export type LinkChangeEvent = { kind: 'link'; action: ChangeAction } & Omit<NetworkInterface, 'addresses'>;
 export type ChangeEvent = RouteChangeEvent | AddressChangeEvent | LinkChangeEvent;
 
@@ -130,7 +130,7 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     const owner = e.interface;
     const converted = toInterfaceAddress(address, owner ?? String(address.index));
     if (converted === undefined) return undefined;
-    return { kind: 'address', action: e.action, ...converted, ...(owner !== undefined ? { interface: owner } : {}), index: address.index };
+    return { kind: 'address', action: e.action, ...converted, ...(owner !== undefined ? { interface: owner } : {}), ifindex: address.index };
   }
 
   /** `for await (const event of watch())`: keeps the process alive while iterating; break closes. */

@@ -60,13 +60,14 @@ IpAddress RequireAddress(Napi::Value v, const char* name) {
   return address;
 }
 
-// An interface given by index is used as is; by name it goes through the link view (the caller
-// refreshed it).
+// An interface given by index is used as is; by name (or alternative name, up to ALTIFNAMSIZ - 1
+// bytes) it goes through the link view (the caller refreshed it), and the kernel resolves what
+// the view does not know.
 uint32_t InterfaceArg(AddonState* state, Napi::Value v, const char* name) {
   if (v.IsUndefined()) return 0;
   if (v.IsString()) {
     std::string text = v.As<Napi::String>().Utf8Value();
-    if (text.empty() || text.size() >= 16 || text.find('\0') != std::string::npos) {
+    if (text.empty() || text.size() >= 128 || text.find('\0') != std::string::npos) {
       throw TypedError(v.Env(), "TypeError", "ERR_INVALID_ARG_VALUE",
                        std::string("The \"") + name + "\" argument is not an interface name");
     }
@@ -85,12 +86,15 @@ uint32_t InterfaceArg(AddonState* state, Napi::Value v, const char* name) {
 // trip itself, and lib/route.ts builds the object with one literal instead.
 enum RouteSlot {
   kVersion, kType, kProtocol, kScope, kTable, kFlags, kTos, kDstLen, kSrcLen, kOif, kIif,
-  kPriority, kMtu, kMark, kUid, kPref, kExpires, kRouteSlots
+  kPriority, kMtu, kMark, kUid, kPref, kExpires,
+  // The index the query's oif resolved to (0 = none): lib/ compares it with the answer's oif,
+  // since a name may have been an alternative name.
+  kAskedOif, kRouteSlots
 };
 // The names lib/binding.ts gives the slots, exported so a test can prove both agree.
 constexpr const char* kRouteSlotNames[kRouteSlots] = {
   "Version", "Type", "Protocol", "Scope", "Table", "Flags", "Tos", "DstLen", "SrcLen", "Oif", "Iif",
-  "Priority", "Mtu", "Mark", "Uid", "Pref", "Expires",
+  "Priority", "Mtu", "Mark", "Uid", "Pref", "Expires", "AskedOif",
 };
 
 // routeGet(destination, from, oif, iif, mark, uid, tos, ipProto, sourcePort, destinationPort)
@@ -149,6 +153,7 @@ Napi::Value RouteGet(const Napi::CallbackInfo& info) {
   n[kUid] = route.has_uid ? static_cast<double>(route.uid) : -1.0;
   n[kPref] = route.pref;
   n[kExpires] = route.expires;
+  n[kAskedOif] = query.oif;
 
   Napi::Array strings = Napi::Array::New(env, 5);
   auto set = [&](uint32_t i, const IpAddress& a) {

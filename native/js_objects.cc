@@ -70,6 +70,13 @@ Napi::Object LinkObject(Napi::Env env, const LinkInfo& l) {
   o.Set("mtu", l.mtu);
   o.Set("operstate", l.operstate);
   if (l.master != 0) o.Set("master", l.master);
+  if (!l.altnames.empty()) {
+    Napi::Array names = Napi::Array::New(env, l.altnames.size());
+    for (size_t i = 0; i < l.altnames.size(); ++i) {
+      names.Set(static_cast<uint32_t>(i), Napi::String::New(env, l.altnames[i]));
+    }
+    o.Set("altnames", names);
+  }
   if (l.mac_len > 0) {
     o.Set("mac", Napi::Buffer<uint8_t>::Copy(env, l.mac, l.mac_len));
   }

@@ -257,6 +257,20 @@ bool ParseLinkMessage(const NetlinkMessage& msg, LinkInfo* out) {
         out->name.assign(reinterpret_cast<const char*>(a.data), n);
         break;
       }
+      case IFLA_PROP_LIST: {
+        // Alternative names (`ip link property add … altname`), each NUL-terminated like IFLA_IFNAME
+        // but up to ALTIFNAMSIZ (128) bytes long.
+        AttributeReader names(a.data, a.len);
+        Attribute name;
+        while (ok && names.Next(&name)) {
+          if (name.type != IFLA_ALT_IFNAME) continue;
+          size_t n = strnlen(reinterpret_cast<const char*>(name.data), name.len);
+          if (n == 0 || n >= 128 || n == name.len) { ok = false; break; }
+          out->altnames.emplace_back(reinterpret_cast<const char*>(name.data), n);
+        }
+        if (names.malformed()) ok = false;
+        break;
+      }
       case IFLA_MTU: ok = ReadU32(a, &out->mtu); break;
       case IFLA_MASTER: ok = ReadU32(a, &out->master); break;
       case IFLA_OPERSTATE: ok = ReadU8(a, &out->operstate); break;

@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -58,6 +59,9 @@ class MessageWriter {
   bool overflow_ = false;
 };
 
+// ALTIFNAMSIZ from <linux/if.h>, which cannot be included next to <net/if.h>.
+constexpr size_t kAltNameSize = 128;
+
 uint8_t FamilyOf(uint8_t version) {
   return version == 4 ? AF_INET : version == 6 ? AF_INET6 : AF_UNSPEC;
 }
@@ -72,7 +76,8 @@ void WriteHeader(MessageWriter* w, uint16_t type, uint16_t flags, uint32_t seq) 
 
 }  // namespace
 
-size_t BuildRouteGetRequest(const RouteQuery& q, uint32_t seq, uint8_t* buf, size_t capacity) {
+size_t BuildRouteGetRequest(const RouteQuery& q, uint32_t seq, uint8_t* buf, size_t capacity,
+                            bool fib_match) {
   if (!q.destination.present()) return 0;
   MessageWriter w(buf, capacity);
   WriteHeader(&w, RTM_GETROUTE, NLM_F_REQUEST, seq);
@@ -83,7 +88,7 @@ size_t BuildRouteGetRequest(const RouteQuery& q, uint32_t seq, uint8_t* buf, siz
     rtm->rtm_src_len = q.from.present() ? rtm->rtm_dst_len : 0;
     rtm->rtm_tos = q.tos;
     // Ask for the table the answer came from, as `ip route get` does.
-    rtm->rtm_flags = RTM_F_LOOKUP_TABLE;
+    rtm->rtm_flags = RTM_F_LOOKUP_TABLE | (fib_match ? RTM_F_FIB_MATCH : 0);
   }
   w.Attribute(RTA_DST, q.destination.bytes, q.destination.size());
   if (q.from.present()) w.Attribute(RTA_SRC, q.from.bytes, q.from.size());
@@ -126,7 +131,11 @@ size_t BuildLinkGetRequest(uint32_t index, const char* name, uint32_t seq, uint8
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_index = name == nullptr ? static_cast<int>(index) : 0;
   }
-  if (name != nullptr) w.Attribute(IFLA_IFNAME, name, strnlen(name, 16) + 1);
+  if (name != nullptr) {
+    size_t len = strnlen(name, kAltNameSize);
+    if (len >= kAltNameSize) return 0;
+    w.Attribute(len < IFNAMSIZ ? IFLA_IFNAME : IFLA_ALT_IFNAME, name, len + 1);
+  }
   // Skip per-VF statistics: the reply stays small.
   w.U32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
   return w.Finish();

@@ -78,6 +78,7 @@ struct LinkInfo {
   uint8_t operstate = 0;
   uint32_t master = 0;
   std::string name;
+  std::vector<std::string> altnames;  // IFLA_PROP_LIST / IFLA_ALT_IFNAME
   uint8_t mac[32] = {};
   size_t mac_len = 0;
 };

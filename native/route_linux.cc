@@ -52,18 +52,17 @@ class NetlinkRouteBackend : public RouteBackend {
   }
 
   Status RouteGet(const RouteQuery& query, RouteInfo* out) override {
-    uint8_t request[256];
-    uint32_t seq = ++seq_;
-    size_t len = BuildRouteGetRequest(query, seq, request, sizeof request);
-    if (len == 0) return Status::Fail(EINVAL, "RTM_GETROUTE");
-    bool found = false;
-    Status s = Transact(request, len, seq, "RTM_GETROUTE", [&](const NetlinkMessage& msg) {
-      if (msg.type != RTM_NEWROUTE) return true;
-      found = ParseRouteMessage(msg, out);
-      return false;  // a lookup has exactly one answer
-    });
-    if (!s.ok()) return s;
-    return found ? Status::Ok() : Status::Fail(EBADMSG, "RTM_GETROUTE");
+    Status s = Lookup(query, false, out);
+    if (!s.ok() || out->version != 4 || out->table == 0) return s;
+    // An IPv4 answer (the dst cache entry) carries no protocol and no metric, an IPv6 one does:
+    // take both from the table entry that matched, so the two families answer the same fields.
+    RouteInfo match;
+    if (Lookup(query, true, &match).ok()) {
+      out->protocol = match.protocol;
+      out->has_priority = true;
+      out->priority = match.has_priority ? match.priority : 0;  // the kernel omits a metric of 0
+    }
+    return Status::Ok();
   }
 
   Status DumpRoutes(uint8_t version, std::vector<RouteInfo>* out) override {
@@ -91,7 +90,7 @@ class NetlinkRouteBackend : public RouteBackend {
   }
 
   Status GetLink(uint32_t index, const char* name, LinkInfo* out) override {
-    uint8_t request[128];
+    uint8_t request[256];  // room for an alternative name of ALTIFNAMSIZ bytes
     uint32_t seq = ++seq_;
     size_t len = BuildLinkGetRequest(index, name, seq, request, sizeof request);
     if (len == 0) return Status::Fail(EINVAL, "RTM_GETLINK");
@@ -106,6 +105,21 @@ class NetlinkRouteBackend : public RouteBackend {
   }
 
  private:
+  Status Lookup(const RouteQuery& query, bool fib_match, RouteInfo* out) {
+    uint8_t request[256];
+    uint32_t seq = ++seq_;
+    size_t len = BuildRouteGetRequest(query, seq, request, sizeof request, fib_match);
+    if (len == 0) return Status::Fail(EINVAL, "RTM_GETROUTE");
+    bool found = false;
+    Status s = Transact(request, len, seq, "RTM_GETROUTE", [&](const NetlinkMessage& msg) {
+      if (msg.type != RTM_NEWROUTE) return true;
+      found = ParseRouteMessage(msg, out);
+      return false;  // a lookup has exactly one answer
+    });
+    if (!s.ok()) return s;
+    return found ? Status::Ok() : Status::Fail(EBADMSG, "RTM_GETROUTE");
+  }
+
   // Sends one request and feeds each reply message with our sequence number to `on_message`
   // until it returns false, NLMSG_DONE arrives, or the kernel answers with an error.
   Status Transact(const uint8_t* request, size_t len, uint32_t seq, const char* what,
