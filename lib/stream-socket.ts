@@ -80,6 +80,14 @@ const NODE_KEYS = ['errno', 'code', 'syscall', 'address', 'port'];
  * the error net.connect() would give: 'bind CODE local[:port]' or 'connect CODE address:port',
  * routebind's detail after it.
  */
+// What the kernel's RTM_GETROUTE refusals mean (ip route's words for the route types).
+const ROUTE_REFUSALS: Record<string, string> = {
+  EHOSTUNREACH: 'an unreachable route',
+  ENETUNREACH: 'no route',
+  EACCES: 'a prohibit route',
+  EINVAL: 'a blackhole route, or a source the lookup cannot use',
+};
+
 export function asNodeError(error: SystemError, destination: IpLiteral, port: number, localPort: number | undefined): SystemError {
   const stage = stageOf(error);
   const address = stage === 'bind' ? (typeof error.address === 'string' ? error.address : undefined) : destination.address;
@@ -92,6 +100,11 @@ export function asNodeError(error: SystemError, destination: IpLiteral, port: nu
     let detail = message.replace(/^\S+ [A-Z0-9_]+ /, '');
     for (const said of [destination.address, address]) {
       if (said !== undefined && detail.startsWith(`${said}: `)) detail = detail.slice(said.length + 2);
+    }
+    // A bare kernel refusal of the route lookup says only the destination: say what it means.
+    if (detail === '' || detail === destination.address || detail.startsWith(`${destination.address}%`)) {
+      const from = typeof error.address === 'string' && error.address !== destination.address ? ` from ${error.address}` : '';
+      detail = `the kernel has no usable route to ${destination.address}${from} (${ROUTE_REFUSALS[error.code] ?? error.code})`;
     }
     message = `${head} - ${detail}`;
   }
