@@ -201,9 +201,11 @@ function load(): NativeBinding {
   } catch (cause) {
     const error = new Error(
       `routebind: could not load its native addon for ${process.platform}-${process.arch} ` +
-        `(Node ${process.versions.node}, N-API ${process.versions.napi}). It looked in ` +
-        `${path.join(root, 'prebuilds')} and ${path.join(root, 'build', 'Release')}. ` +
-        'To build it from source run `npm rebuild routebind` (needs python3, make and a C++17 compiler).',
+        `(Node ${process.versions.node}, N-API ${process.versions.napi}): nothing in ` +
+        `${path.join(root, 'prebuilds')} fits and ${path.join(root, 'build', 'Release')} holds no build. ` +
+        'Fix: `npm rebuild routebind` builds it from source (needs python3, make and a C++17 compiler); ' +
+        'if npm skipped its install script, approve it first with `npm install-scripts approve routebind` ' +
+        '(writes "allowScripts" to package.json; for a global install `npm config set allow-scripts=routebind --location=user`).',
       { cause },
     );
     throw Object.assign(error, { code: 'ERR_ROUTEBIND_ADDON' });

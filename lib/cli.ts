@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `routebind` command line: the library's answers in the shape `ip` prints them (or JSON), change events,
 // a connect check that shows routebind's decision, and a doctor for the host's multi-homing risks.
+import './cli-startup'; // first: a missing addon ends the CLI with one line, not a stack trace
 import * as dns from 'node:dns';
 import { isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';

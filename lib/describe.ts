@@ -35,6 +35,7 @@ export function describeAsLayer(upper: object, lower: object): void {
 }
 
 
+/** @internal */
 /** Records what was applied to `target` (a socket or server routebind made). */
 export function record(target: object, decision: Decision | undefined, made: Pick<NativeSocket, 'pinned' | 'pinError'>, source: string, iface?: { name: string; index: number }): void {
   const d: SocketDescription = {

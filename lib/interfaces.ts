@@ -46,6 +46,7 @@ function deprecatedIndex(this: NetworkInterface): number {
   return this.ifindex;
 }
 
+/** @internal */
 /** One link as routebind shows it (addresses added by the caller). */
 export function toInterface(link: NativeLink): NetworkInterface {
   const entry = {
@@ -63,6 +64,7 @@ export function toInterface(link: NativeLink): NetworkInterface {
   return entry;
 }
 
+/** @internal */
 /** One address of interface `owner`; undefined for an entry with no address of its own. */
 export function toInterfaceAddress(a: NativeAddress, owner: string): InterfaceAddress | undefined {
   // IFA_LOCAL is this host's address; IFA_ADDRESS is the peer on point-to-point links.

@@ -109,6 +109,7 @@ export interface RouteEntry {
 
 const QUERY_KEYS = new Set(['from', 'interface', 'iif', 'mark', 'uid', 'tos', 'protocol', 'sourcePort', 'destinationPort', 'cache']);
 
+/** @internal */
 /** Validates a RouteQuery and turns it into the addon's query; throws typed errors only. */
 export function toNativeQuery(destination: unknown, options: unknown): NativeRouteQuery {
   const dst = parseIpLiteral('destination', destination);
@@ -326,6 +327,7 @@ function lookUp(q: NativeRouteQuery): Route {
   });
 }
 
+/** @internal */
 export function toEntry(r: NativeRoute): RouteEntry {
   const any = r.version === 4 ? '0.0.0.0' : '::';
   const entry: RouteEntry = {

@@ -138,7 +138,7 @@ describe('the prebuild, loaded alone (PREBUILDS_ONLY=1)', () => {
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(staged, 'node_modules'), 'dir');
     // Through npm, so node-gyp gets nodedir (Node's own headers) instead of downloading them.
     const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node.h') ? '/usr' : undefined);
-    mustRun(['npm', 'run', 'prebuild'], staged, childEnv(nodedir ? { npm_config_nodedir: nodedir } : {}), 110_000);
+    mustRun(['npm', 'run', 'native:prebuild'], staged, childEnv(nodedir ? { npm_config_nodedir: nodedir } : {}), 110_000);
     // Only the prebuild is left to load.
     rmSync(path.join(staged, 'build'), { recursive: true, force: true });
   }, 120_000);
@@ -153,17 +153,47 @@ describe('the prebuild, loaded alone (PREBUILDS_ONLY=1)', () => {
     expect(out).toEqual({ resolved: path.join(staged, 'prebuilds', PLATFORM, 'routebind.node'), interface: 'lo' });
   });
 
-  it('says what it tried and how to build from source when there is no binary', () => {
+  /** A copy of the package with its compiled JS and no binary at all (no prebuilds/, no build/). */
+  function bareCopy(): string {
     const bare = path.join(tempDir('routebind-nobinary-'), 'routebind');
     for (const entry of ['package.json', 'dist']) cpSync(path.join(ROOT, entry), path.join(bare, entry), { recursive: true });
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(bare, 'node_modules'), 'dir');
+    return bare;
+  }
+
+  /** Every fix the load error must name: rebuild, npm 11's script approval, a build's toolchain. */
+  const expectEveryFix = (message: string) => {
+    expect(message).toContain('`npm rebuild routebind`');
+    expect(message).toContain('`npm install-scripts approve routebind`');
+    expect(message).toContain('"allowScripts"');
+    expect(message).toContain('`npm config set allow-scripts=routebind --location=user`');
+    expect(message).toContain('needs python3, make and a C++17 compiler');
+  };
+
+  it('says what it tried and every fix when there is no binary', () => {
+    const bare = bareCopy();
     const script =
       'try { require(process.argv[1]); console.log("loaded"); }\n' +
       'catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, cause: e.cause && e.cause.message })); }\n';
     const out = JSON.parse(mustRun([process.execPath, '-e', script, bare], bare, childEnv({ PREBUILDS_ONLY: '1' })));
     expect(out.code).toBe('ERR_ROUTEBIND_ADDON');
+    expect(out.message).not.toContain('\n');
+    expect(out.message).toMatch(new RegExp(`^routebind: could not load its native addon for ${PLATFORM} \\(Node ${process.versions.node}, N-API \\d+\\): `));
     expect(out.message).toContain(path.join(bare, 'prebuilds'));
-    expect(out.message).toContain('npm rebuild routebind');
+    expect(out.message).toContain(path.join(bare, 'build', 'Release'));
+    expectEveryFix(out.message);
     expect(out.cause).toMatch(/No native build was found/);
+  });
+
+  it('makes the CLI print that error as one line, no stack trace, and exit 1', () => {
+    const bare = bareCopy();
+    const r = run([process.execPath, path.join(bare, 'dist', 'cli.js'), 'interfaces'], bare, childEnv({ PREBUILDS_ONLY: '1' }));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n');
+    expect(lines).toHaveLength(2); // one line and its newline
+    expect(lines[1]).toBe('');
+    expect(lines[0]).toMatch(new RegExp(`^routebind: ERR_ROUTEBIND_ADDON: could not load its native addon for ${PLATFORM} `));
+    expectEveryFix(lines[0]);
   });
 });

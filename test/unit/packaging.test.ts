@@ -1,5 +1,7 @@
-// What `npm publish` would ship: the prebuild made by `npm run prebuild`, the tarball's file list,
-// and an install of that tarball into a fresh project that must load the prebuild, not compile.
+// What `npm publish` would ship: the tarball a plain `npm pack` makes (its `prepack` builds the
+// prebuild and dist/), its file list and contents, and installs of that tarball into fresh projects
+// as npm 11 does them: the prebuild loads without compiling, the install script is the only one a
+// consumer is asked to approve, and a build from source leaves nothing beside build/.
 // Works on a staged copy of the package: prebuildify runs `node-gyp rebuild`, which would
 // otherwise delete the working tree's build/ while other test files load the addon from it.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -13,7 +15,7 @@ const PLATFORM = `${process.platform}-${process.arch}`;
 const NAME = 'routebind';
 
 /** Left out of the staged copy: VCS state, installed and built things, local leftovers. */
-const NOT_STAGED = new Set(['.git', 'node_modules', 'build', 'prebuilds', '.vitest-results.json']);
+const NOT_STAGED = new Set(['.git', 'node_modules', 'build', 'prebuilds', 'dist', '.vitest-results.json']);
 
 // Any attempt to reach the network from prebuild or pack (a header download, a registry fetch)
 // goes to a closed loopback port and fails loudly instead of quietly depending on the network.
@@ -34,12 +36,16 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return e;
 }
 
-function run(argv: string[], cwd: string, childEnv: NodeJS.ProcessEnv): SpawnSyncReturns<string> {
-  return spawnSync(argv[0], argv.slice(1), { cwd, env: childEnv, encoding: 'utf8', timeout: 110_000, maxBuffer: 64 * 1024 * 1024 });
+// Safety nets, not assertions: a compile (pack's prebuild, a build from source) on a busy 2-vCPU
+// machine shared with other builds has taken over 110 s.
+const COMPILE_TIMEOUT = 300_000;
+
+function run(argv: string[], cwd: string, childEnv: NodeJS.ProcessEnv, timeout = 110_000): SpawnSyncReturns<string> {
+  return spawnSync(argv[0], argv.slice(1), { cwd, env: childEnv, encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 });
 }
 
-function mustRun(argv: string[], cwd: string, childEnv: NodeJS.ProcessEnv): string {
-  const r = run(argv, cwd, childEnv);
+function mustRun(argv: string[], cwd: string, childEnv: NodeJS.ProcessEnv, timeout?: number): string {
+  const r = run(argv, cwd, childEnv, timeout);
   expect({ argv: argv.join(' '), status: r.status, signal: r.signal, stdout: r.stdout.slice(-4000), stderr: r.stderr.slice(-4000) }).toMatchObject({ status: 0 });
   return r.stdout;
 }
@@ -61,11 +67,30 @@ function parsePack(stdout: string): PackResult {
 
 let work: string;
 let staged: string;
+let stagedBefore: string[];
+let stagedAfter: string[];
 let consumer: string;
-let packed: PackResult;
+let unpacked: string;
 let tarball: string;
-let dryRunFiles: string[];
+let tarFiles: string[];
+let depTarballs: string[];
 let install: SpawnSyncReturns<string>;
+
+/** Installs the tarball and its runtime dependencies into `project`, offline, with an empty cache. */
+function installInto(project: string, extraArgs: string[] = []): SpawnSyncReturns<string> {
+  return run(
+    ['npm', 'install', tarball, ...depTarballs, '--offline', '--ignore-scripts=false', '--foreground-scripts', '--no-audit', '--no-fund', ...extraArgs],
+    project,
+    env({ ...NO_NETWORK, npm_config_cache: path.join(project, '.npm-cache') }),
+  );
+}
+
+function freshProject(name: string): string {
+  const dir = path.join(work, name);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }, null, 2));
+  return dir;
+}
 
 beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'routebind-pack-'));
@@ -78,58 +103,57 @@ beforeAll(() => {
     },
   });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(staged, 'node_modules'), 'dir');
+  stagedBefore = readdirSync(staged).sort();
 
-  // Through npm, as the brief for this package's scripts says: npm hands node-gyp its nodedir.
-  mustRun(['npm', 'run', 'prebuild'], staged, env(NO_NETWORK));
-
-  // The real pack runs `prepare` (tsc), exactly as publishing would.
+  // A plain `npm pack`, as publishing does it: its `prepack` makes prebuilds/ and dist/.
   const out = path.join(work, 'out');
   mkdirSync(out);
-  packed = parsePack(mustRun(['npm', 'pack', '--json', '--pack-destination', out], staged, env(NO_NETWORK)));
-  tarball = path.join(out, packed.filename);
-  dryRunFiles = parsePack(mustRun(['npm', 'pack', '--dry-run', '--json', '--ignore-scripts'], staged, env(NO_NETWORK))).files.map((f) => f.path);
+  tarball = path.join(out, parsePack(mustRun(['npm', 'pack', '--json', '--pack-destination', out], staged, env(NO_NETWORK), COMPILE_TIMEOUT)).filename);
+  stagedAfter = readdirSync(staged).sort();
+  tarFiles = mustRun(['tar', '-tzf', tarball], work, env()).split('\n').filter((f) => f !== '').map((f) => f.replace(/^package\//, '')).sort();
+  unpacked = path.join(work, 'unpacked');
+  mkdirSync(unpacked);
+  mustRun(['tar', '-xzf', tarball, '-C', unpacked, '--strip-components=1'], work, env());
 
-  consumer = path.join(work, 'consumer');
-  mkdirSync(consumer);
-  // npm ≥ 11.? runs a dependency's install script only when the project allows it; older npm
-  // ignores the field. The install script must run, and must find the prebuild.
-  writeFileSync(
-    path.join(consumer, 'package.json'),
-    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, allowScripts: { [NAME]: true } }, null, 2),
-  );
   // The runtime dependencies come as tarballs packed from this checkout's node_modules (the
-  // versions the lockfile pins), and the install runs with an empty npm cache and no network:
+  // versions the lockfile pins), and installs run with an empty npm cache and no network:
   // nothing may depend on what a cache happens to hold (`npm ci` stores tarballs but not the
   // registry metadata an offline install of a registry range would need).
   const pkg = JSON.parse(readFileSync(path.join(staged, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const deps = Object.keys(pkg.dependencies).map((name) => path.join(ROOT, 'node_modules', name));
-  const depTarballs = parsePackAll(mustRun(['npm', 'pack', '--json', '--pack-destination', out, ...deps], work, env(NO_NETWORK))).map((r) => path.join(out, r.filename));
-  const emptyCache = path.join(work, 'npm-cache');
-  install = run(
-    ['npm', 'install', tarball, ...depTarballs, '--offline', '--ignore-scripts=false', '--foreground-scripts', '--no-audit', '--no-fund'],
-    consumer,
-    env({ ...NO_NETWORK, npm_config_cache: emptyCache }),
-  );
-}, 240_000);
+  depTarballs = parsePackAll(mustRun(['npm', 'pack', '--json', '--pack-destination', out, ...deps], work, env(NO_NETWORK))).map((r) => path.join(out, r.filename));
+
+  // A consumer as npm 11 leaves it by default: no allowScripts entry for routebind.
+  consumer = freshProject('consumer');
+  install = installInto(consumer);
+}, COMPILE_TIMEOUT + 180_000);
 
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 
-describe('npm run prebuild', () => {
-  it(`makes prebuilds/${PLATFORM}/${NAME}.node without network access`, () => {
+describe('npm pack', () => {
+  it(`makes prebuilds/${PLATFORM}/${NAME}.node without network access and ships it`, () => {
     expect(readdirSync(path.join(staged, 'prebuilds', PLATFORM))).toEqual([`${NAME}.node`]);
+    expect(tarFiles.filter((f) => f.startsWith('prebuilds/'))).toEqual([`prebuilds/${PLATFORM}/${NAME}.node`]);
+  });
+
+  it('leaves nothing at the package root but build/, dist/ and prebuilds/', () => {
+    expect(stagedAfter.filter((f) => !stagedBefore.includes(f))).toEqual(['build', 'dist', 'prebuilds']);
   });
 });
 
 describe('the tarball', () => {
-  it('contains the compiled JS and types, the prebuild and the sources for a build from source', () => {
-    for (const file of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/route.js', 'dist/binding.js', 'binding.gyp', `prebuilds/${PLATFORM}/${NAME}.node`]) {
-      expect(dryRunFiles).toContain(file);
+  it('contains the compiled JS and types, the prebuild, the licence and the sources for a build from source', () => {
+    for (const file of ['package.json', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/route.js', 'dist/binding.js', 'binding.gyp', `prebuilds/${PLATFORM}/${NAME}.node`]) {
+      expect(tarFiles).toContain(file);
     }
-    expect(dryRunFiles.filter((f) => /^native\/[^/]+\.cc$/.test(f)).length).toBeGreaterThan(0);
-    // The real pack (after `prepare`) ships the same files as the dry run.
-    expect(packed.files.map((f) => f.path).sort()).toEqual([...dryRunFiles].sort());
+    expect(tarFiles.filter((f) => /^native\/[^/]+\.cc$/.test(f)).length).toBeGreaterThan(0);
+  });
+
+  it('has an MIT LICENSE, as package.json says', () => {
+    expect(JSON.parse(readFileSync(path.join(unpacked, 'package.json'), 'utf8')).license).toBe('MIT');
+    expect(readFileSync(path.join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 routebind contributors\n/);
   });
 
   it('contains every source binding.gyp compiles and every header they include', () => {
@@ -137,29 +161,58 @@ describe('the tarball', () => {
     const sources = [...gyp.matchAll(/"(native\/[^"]+\.(?:cc|cpp|c|mm))"/g)].map((m) => m[1]);
     expect(sources.length).toBeGreaterThan(0);
     const headers = new Set<string>();
-    for (const file of dryRunFiles.filter((f) => f.startsWith('native/'))) {
-      const text = readFileSync(path.join(staged, file), 'utf8');
+    for (const file of tarFiles.filter((f) => f.startsWith('native/'))) {
+      const text = readFileSync(path.join(unpacked, file), 'utf8');
       for (const m of text.matchAll(/^#include "([^"]+)"/gm)) headers.add(path.posix.join('native', m[1]));
     }
-    for (const file of [...sources, ...headers]) expect(dryRunFiles).toContain(file);
+    for (const file of [...sources, ...headers]) expect(tarFiles).toContain(file);
   });
 
   it('contains the files package.json points at', () => {
     const pkg = JSON.parse(readFileSync(path.join(staged, 'package.json'), 'utf8'));
     const targets = [pkg.main, pkg.types, pkg.exports['.'].types, pkg.exports['.'].default].map((p: string) => path.posix.normalize(p));
-    for (const file of targets) expect(dryRunFiles).toContain(file);
+    for (const file of targets) expect(tarFiles).toContain(file);
   });
 
   const noCli = !existsSync(path.join(ROOT, 'lib', 'cli.ts'));
   it.skipIf(noCli)(`contains the bin script${noCli ? ' (skipped: lib/cli.ts is not written yet)' : ''}`, () => {
     const pkg = JSON.parse(readFileSync(path.join(staged, 'package.json'), 'utf8'));
-    for (const file of Object.values(pkg.bin as Record<string, string>)) expect(dryRunFiles).toContain(path.posix.normalize(file));
+    for (const file of Object.values(pkg.bin as Record<string, string>)) expect(tarFiles).toContain(path.posix.normalize(file));
   });
 
   it('contains nothing from test/, bench/, lib/ sources or build output', () => {
-    expect(dryRunFiles.filter((f) => /^(test|bench|build|scripts|\.ci)\//.test(f))).toEqual([]);
-    expect(dryRunFiles.filter((f) => f.startsWith('lib/'))).toEqual([]);
-    expect(dryRunFiles.filter((f) => f.endsWith('.tgz'))).toEqual([]);
+    expect(tarFiles.filter((f) => /^(test|bench|build|scripts|\.ci|node-addon-api)\//.test(f))).toEqual([]);
+    expect(tarFiles.filter((f) => f.startsWith('lib/'))).toEqual([]);
+    expect(tarFiles.filter((f) => f.endsWith('.tgz'))).toEqual([]);
+  });
+
+  it('has no source maps and no JS pointing at one (lib/*.ts is not shipped)', () => {
+    expect(tarFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const pointing = tarFiles.filter((f) => f.endsWith('.js') && readFileSync(path.join(unpacked, f), 'utf8').includes('sourceMappingURL'));
+    expect(pointing).toEqual([]);
+  });
+
+  it('ships the typings dist/index.d.ts needs, each import resolving, and no internal ones', () => {
+    const shipped = tarFiles.filter((f) => f.endsWith('.d.ts'));
+    const reached = new Set<string>();
+    const unresolved: string[] = [];
+    const queue = ['dist/index.d.ts'];
+    while (queue.length > 0) {
+      const file = queue.pop() as string;
+      if (reached.has(file)) continue;
+      reached.add(file);
+      if (!shipped.includes(file)) {
+        unresolved.push(file);
+        continue;
+      }
+      const text = readFileSync(path.join(unpacked, file), 'utf8');
+      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
+        queue.push(`${path.posix.join(path.posix.dirname(file), m[1])}.d.ts`);
+      }
+    }
+    expect(unresolved).toEqual([]);
+    expect(shipped.filter((f) => !reached.has(f))).toEqual([]);
+    for (const internal of ['dist/binding.d.ts', 'dist/cli.d.ts']) expect(shipped).not.toContain(internal);
   });
 });
 
@@ -170,7 +223,7 @@ describe('npm install <tarball> in a fresh project', () => {
     expect({ status: install.status, stderr: install.stderr.slice(-4000) }).toMatchObject({ status: 0 });
   });
 
-  it('runs the install script, which finds the prebuild instead of compiling', () => {
+  it('runs the install script without an allowScripts entry, which finds the prebuild instead of compiling', () => {
     expect(install.stdout).toMatch(new RegExp(`> ${NAME}@[^ ]+ install\\n> node-gyp-build`));
     expect(install.stdout + install.stderr).not.toMatch(/gyp info|node-gyp rebuild|CXX\(target\)/);
     expect(existsSync(path.join(installed(), 'build'))).toBe(false);
@@ -186,5 +239,65 @@ describe('npm install <tarball> in a fresh project', () => {
     const script = "const r = require('routebind').routeTo('127.0.0.1'); console.log(JSON.stringify([r.interface, r.source]));";
     const out = mustRun([process.execPath, '-e', script], consumer, env({ PREBUILDS_ONLY: '1' }));
     expect(JSON.parse(out)).toEqual(['lo', '127.0.0.1']);
+  });
+});
+
+const NPM_MAJOR = Number(spawnSync('npm', ['--version'], { encoding: 'utf8' }).stdout.split('.')[0]);
+const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+describe.skipIf(NPM_MAJOR < 11)('npm 11 and the install script', () => {
+  it('asks a consumer to approve the install script and nothing else', () => {
+    const listed = install.stderr.split('\n').filter((line) => line.includes(`${NAME}@${VERSION} (`));
+    expect(listed).toEqual([`npm warn install-scripts   ${NAME}@${VERSION} (install: node-gyp-build)`]);
+  });
+
+  it('stops with ESTRICTALLOWSCRIPTS under --strict-allow-scripts, installing nothing', () => {
+    const project = freshProject('strict');
+    const r = installInto(project, ['--strict-allow-scripts']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.split('\n')[0]).toBe('npm error code ESTRICTALLOWSCRIPTS');
+    expect(existsSync(path.join(project, 'node_modules', NAME))).toBe(false);
+  });
+
+  it('installs under --strict-allow-scripts once package.json approves the script (allowScripts)', () => {
+    const project = freshProject('approved');
+    // What `npm install-scripts approve` writes for a tarball dependency; a registry dependency is
+    // approved by name: "allowScripts": { "routebind": true }.
+    const pkg = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8'));
+    writeFileSync(path.join(project, 'package.json'), JSON.stringify({ ...pkg, allowScripts: { [`file:${tarball}`]: true } }, null, 2));
+    const r = installInto(project, ['--strict-allow-scripts']);
+    expect({ status: r.status, stderr: r.stderr.slice(-2000) }).toMatchObject({ status: 0 });
+    expect(r.stdout).toMatch(new RegExp(`> ${NAME}@[^ ]+ install\\n> node-gyp-build`));
+    expect(r.stderr).not.toContain('install-scripts');
+  });
+
+  it(`still loads on ${PLATFORM} when the install script never ran (--ignore-scripts): the prebuild needs none`, () => {
+    const project = freshProject('no-scripts');
+    const r = installInto(project, ['--ignore-scripts']);
+    expect({ status: r.status, stderr: r.stderr.slice(-2000) }).toMatchObject({ status: 0 });
+    expect(r.stdout).not.toContain('node-gyp-build');
+    const script = "const r = require('routebind').routeTo('127.0.0.1'); console.log(r.interface);";
+    expect(mustRun([process.execPath, '-e', script], project, env()).trim()).toBe('lo');
+  });
+});
+
+describe('npm rebuild routebind --build-from-source in the consumer', () => {
+  let before: string[];
+  let rebuild: SpawnSyncReturns<string>;
+  const installed = () => path.join(consumer, 'node_modules', NAME);
+
+  beforeAll(() => {
+    before = readdirSync(installed()).sort();
+    rebuild = run(['npm', 'rebuild', NAME, '--build-from-source', '--offline', '--foreground-scripts'], consumer, env({ ...NO_NETWORK, npm_config_cache: path.join(consumer, '.npm-cache') }), COMPILE_TIMEOUT);
+  }, COMPILE_TIMEOUT + 10_000);
+
+  it('compiles the addon offline and loads it from build/Release', () => {
+    expect({ status: rebuild.status, stderr: rebuild.stderr.slice(-4000) }).toMatchObject({ status: 0 });
+    const script = "console.log(require('node-gyp-build').resolve(require('path').dirname(require.resolve('routebind/package.json'))));";
+    expect(mustRun([process.execPath, '-e', script], consumer, env()).trim()).toBe(path.join(installed(), 'build', 'Release', `${NAME}.node`));
+  });
+
+  it('leaves nothing at the package root but build/ (no node-addon-api/ Makefile directory)', () => {
+    expect(readdirSync(installed()).sort().filter((f) => !before.includes(f))).toEqual(['build']);
   });
 });
