@@ -209,12 +209,12 @@ function failed(callback: ((err: Error | null, stream: Duplex) => void) | undefi
  * or whose route vanished is not reused.
  */
 export class Agent extends http.Agent {
-  readonly #routed: Routed;
+  private readonly routed: Routed;
 
   constructor(options?: AgentOptions) {
     const { routed, rest } = splitOptions(options);
     super(rest as http.AgentOptions);
-    this.#routed = routed;
+    this.routed = routed;
     refuseMarkedOnFree(this);
   }
 
@@ -223,7 +223,7 @@ export class Agent extends http.Agent {
     if (options.socketPath) return super.createConnection(options, callback) ?? undefined;
     let routing: Record<string, unknown>;
     try {
-      routing = agentRouting(this.#routed, options as Record<string, unknown>, 'http:');
+      routing = agentRouting(this.routed, options as Record<string, unknown>, 'http:');
     } catch (error) {
       return failed(callback, error);
     }
@@ -243,12 +243,12 @@ export class Agent extends http.Agent {
  * are cached and resumed the same way.
  */
 export class HttpsAgent extends https.Agent {
-  readonly #routed: Routed;
+  private readonly routed: Routed;
 
   constructor(options?: HttpsAgentOptions) {
     const { routed, rest } = splitOptions(options);
     super(rest as https.AgentOptions);
-    this.#routed = routed;
+    this.routed = routed;
     refuseMarkedOnFree(this);
   }
 
@@ -258,7 +258,7 @@ export class HttpsAgent extends https.Agent {
     if (o.socketPath) return super.createConnection(options, callback) ?? undefined;
     let routing: Record<string, unknown>;
     try {
-      routing = agentRouting(this.#routed, o, 'https:');
+      routing = agentRouting(this.routed, o, 'https:');
     } catch (error) {
       return failed(callback, error);
     }

@@ -35,7 +35,10 @@ export function describeAsLayer(upper: object, lower: object): void {
 }
 
 
-/** Records what was applied to `target` (a socket or server routebind made). */
+/**
+ * Records what was applied to `target` (a socket or server routebind made).
+ * @internal
+ */
 export function record(target: object, decision: Decision | undefined, made: Pick<NativeSocket, 'pinned' | 'pinError'>, source: string, iface?: { name: string; index: number }): void {
   const d: SocketDescription = {
     source,

@@ -40,6 +40,18 @@ export interface BindOptions extends dgram.BindOptions {
   interface?: string | number;
 }
 
+/** The bind() a routebind UDP socket adds to Node's: `interface` pins it. */
+export interface RoutedBind {
+  /** Binds (and pins to `interface`, when given); Node's other bind() forms work unchanged. */
+  bind(options: BindOptions, callback?: () => void): this;
+}
+
+/**
+ * What createSocket() returns: a real dgram.Socket, whose bind() also takes `interface`. An
+ * intersection, not an interface: it keeps every overload of Node's own bind() and events.
+ */
+export type UdpSocket = RoutedBind & dgram.Socket;
+
 type LookupCallback = (error: NodeJS.ErrnoException | null, address?: string, family?: number) => void;
 type Lookup = (hostname: string, family: number, callback: LookupCallback) => void;
 
@@ -116,7 +128,7 @@ function isWorker(): boolean {
  * `dgram.createSocket` whose `bind({ address, interface })`, `connect()` and first `send()` bind
  * the source of the routed interface and pin the socket there.
  */
-export function createSocket(type: dgram.SocketType | SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): dgram.Socket {
+export function createSocket(type: dgram.SocketType | SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): UdpSocket {
   const options: Partial<SocketOptions> = type !== null && typeof type === 'object' ? type : {};
   rejectMisspeltKeys('options', options);
   const routing = validateRouting(options);
@@ -131,7 +143,7 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
   const lookup = (hostname: string, family: number, cb: LookupCallback) => hook.lookup(hostname, family, cb);
   const socketType = type !== null && typeof type === 'object' ? options.type : type;
   const socket = nodeCreateSocket({ ...nodeOptions, type: socketType, lookup } as unknown as dgram.SocketOptions, callback);
-  return routeSocket(socket, socketType === 'udp6' ? 6 : 4, routing, userLookup, hook);
+  return routeSocket(socket, socketType === 'udp6' ? 6 : 4, routing, userLookup, hook) as UdpSocket;
 }
 
 /** Installs routebind's two hooks on a socket Node made: its lookup and its handle's bind. */

@@ -21,9 +21,23 @@ export function validateRouteChangeMode(name: string, value: unknown): RouteChan
 export interface RouteChange {
   /** ENETDOWN (interface down or gone), EADDRNOTAVAIL (source removed), ENETUNREACH (no route left through the interface). */
   code: 'ENETDOWN' | 'EADDRNOTAVAIL' | 'ENETUNREACH';
+  /** The same condition as an Error (code, errno, syscall), as a socket destroyed with 'destroy' gets it. */
   error: SystemError;
   /** The notification that broke the path; absent when a re-check after lost notifications ('resync') found it. */
   event?: ChangeEvent;
+}
+
+/** The 'routeChange' event of a socket routebind follows, typed for its listeners. */
+export interface RouteChangeEvents {
+  /** The socket's path broke: its interface went down, its source was removed or no route leaves through its interface. */
+  on(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  once(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  addListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  prependListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  prependOnceListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  off(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  removeListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  emit(event: 'routeChange', change: RouteChange): boolean;
 }
 
 interface Followed {

@@ -46,7 +46,10 @@ function deprecatedIndex(this: NetworkInterface): number {
   return this.ifindex;
 }
 
-/** One link as routebind shows it (addresses added by the caller). */
+/**
+ * One link as routebind shows it (addresses added by the caller).
+ * @internal
+ */
 export function toInterface(link: NativeLink): NetworkInterface {
   const entry = {
     name: link.name,
@@ -63,7 +66,10 @@ export function toInterface(link: NativeLink): NetworkInterface {
   return entry;
 }
 
-/** One address of interface `owner`; undefined for an entry with no address of its own. */
+/**
+ * One address of interface `owner`; undefined for an entry with no address of its own.
+ * @internal
+ */
 export function toInterfaceAddress(a: NativeAddress, owner: string): InterfaceAddress | undefined {
   // IFA_LOCAL is this host's address; IFA_ADDRESS is the peer on point-to-point links.
   const own = a.local ?? a.address;

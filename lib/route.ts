@@ -109,7 +109,10 @@ export interface RouteEntry {
 
 const QUERY_KEYS = new Set(['from', 'interface', 'iif', 'mark', 'uid', 'tos', 'protocol', 'sourcePort', 'destinationPort', 'cache']);
 
-/** Validates a RouteQuery and turns it into the addon's query; throws typed errors only. */
+/**
+ * Validates a RouteQuery and turns it into the addon's query; throws typed errors only.
+ * @internal
+ */
 export function toNativeQuery(destination: unknown, options: unknown): NativeRouteQuery {
   const dst = parseIpLiteral('destination', destination);
   const query: NativeRouteQuery = { destination: dst.address };
@@ -326,6 +329,7 @@ function lookUp(q: NativeRouteQuery): Route {
   });
 }
 
+/** @internal */
 export function toEntry(r: NativeRoute): RouteEntry {
   const any = r.version === 4 ? '0.0.0.0' : '::';
   const entry: RouteEntry = {

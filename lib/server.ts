@@ -21,6 +21,18 @@ export interface ListenOptions extends net.ListenOptions {
   interface?: string | number;
 }
 
+/** What createServer() takes: net.createServer's options plus routebind's own. */
+export type ServerOptions = net.ServerOpts & RoutingOptions;
+
+/** The listen() a routebind server adds to Node's: `interface` pins it. */
+export interface RoutedListen {
+  /** Listens (pinned to `interface`, when given); Node's other listen() forms work unchanged. */
+  listen(options: ListenOptions, listeningListener?: () => void): this;
+}
+
+/** What createServer() returns: a real net.Server, whose listen() also takes `interface`. */
+export type TcpServer = RoutedListen & net.Server;
+
 /** Node's validatePort(): a number, or a non-blank numeric string, that is an integer 0..65535. */
 function isValidPort(port: unknown): boolean {
   if (typeof port !== 'number' && typeof port !== 'string') return false;
@@ -43,7 +55,7 @@ function isWorker(): boolean {
  * listener to the interface: connections arriving elsewhere are never accepted, and replies to
  * accepted ones leave through it.
  */
-export function createServer(options?: net.ServerOpts & RoutingOptions | ((socket: net.Socket) => void), connectionListener?: (socket: net.Socket) => void): net.Server {
+export function createServer(options?: ServerOptions | ((socket: net.Socket) => void), connectionListener?: (socket: net.Socket) => void): TcpServer {
   // Anything but an options object (a listener, nothing, or a value Node refuses) is Node's to judge.
   const serverOptions = options !== null && typeof options === 'object' ? options : {};
   rejectMisspeltKeys('options', serverOptions);
@@ -130,7 +142,7 @@ export function createServer(options?: net.ServerOpts & RoutingOptions | ((socke
     bindAndListen(typeof host === 'string' && host !== '' ? host : '::');
     return server;
   } as typeof server.listen;
-  return server;
+  return server as TcpServer;
 }
 
 function isWildcard(host: string): boolean {

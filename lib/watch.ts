@@ -43,10 +43,11 @@ export declare interface RouteWatcher {
 
 /** Emits 'change' for each route, address or link the kernel adds, changes or removes. */
 export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEvent> {
-  #native: NativeChangeWatcher | undefined;
-  #family: 4 | 6 | undefined;
-  #refs = 0;
-  #userRef = false;
+  // TypeScript `private`, not `#`: the emitted .d.ts then has no `#private`, which older targets reject.
+  private feed: NativeChangeWatcher | undefined;
+  private familyFilter: 4 | 6 | undefined;
+  private iterators = 0;
+  private userRef = false;
 
   constructor(options: WatchOptions = {}) {
     super();
@@ -54,57 +55,57 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     rejectUnknownKeys('options', o, new Set(['routes', 'addresses', 'links', 'family']));
     const want = (name: 'routes' | 'addresses' | 'links') => (o[name] === undefined ? true : validateBoolean(`options.${name}`, o[name]));
     if (o.family !== undefined && o.family !== 4 && o.family !== 6) throw invalidArgValue('options.family', o.family, 'must be 4 or 6');
-    this.#family = o.family;
+    this.familyFilter = o.family;
     let groups = 0;
     if (want('routes')) groups |= (o.family !== 6 ? ChangeGroup.Routes4 : 0) | (o.family !== 4 ? ChangeGroup.Routes6 : 0);
     if (want('addresses')) groups |= (o.family !== 6 ? ChangeGroup.Addresses4 : 0) | (o.family !== 4 ? ChangeGroup.Addresses6 : 0);
     if (want('links')) groups |= ChangeGroup.Links;
     if (groups === 0) throw invalidArgValue('options', options, 'turns every kind of event off');
-    this.#native = new native.ChangeWatcher(groups, (events, overflowed, error) => this.#deliver(events, overflowed, error));
-    this.#native.unref();
+    this.feed = new native.ChangeWatcher(groups, (events, overflowed, error) => this.deliver(events, overflowed, error));
+    this.feed.unref();
   }
 
   /** Keeps the process alive while the watcher is open. */
   ref(): this {
-    this.#userRef = true;
-    this.#native?.ref();
+    this.userRef = true;
+    this.feed?.ref();
     return this;
   }
 
   /** Lets the process exit even though the watcher is open (the default). */
   unref(): this {
-    this.#userRef = false;
-    if (this.#refs === 0) this.#native?.unref();
+    this.userRef = false;
+    if (this.iterators === 0) this.feed?.unref();
     return this;
   }
 
   get closed(): boolean {
-    return this.#native === undefined;
+    return this.feed === undefined;
   }
 
   close(): void {
-    if (this.#native === undefined) return;
-    this.#native.close();
-    this.#native = undefined;
+    if (this.feed === undefined) return;
+    this.feed.close();
+    this.feed = undefined;
     this.emit('close');
   }
 
-  #deliver(events: NativeChangeEvent[], overflowed: boolean, error: Error | undefined): void {
+  private deliver(events: NativeChangeEvent[], overflowed: boolean, error: Error | undefined): void {
     for (const e of events) {
-      const event = this.#convert(e);
+      const event = this.convert(e);
       if (event !== undefined) this.emit('change', event);
-      if (this.#native === undefined) return; // a listener closed us
+      if (this.feed === undefined) return; // a listener closed us
     }
     if (overflowed) {
       // Notifications were lost: dump everything again so a consumer can rebuild its view.
-      const family = this.#family;
+      const family = this.familyFilter;
       this.emit('resync', { routes: routes(family ? { family } : undefined), interfaces: interfaces() });
     }
-    if (error !== undefined && this.#native !== undefined) {
+    if (error !== undefined && this.feed !== undefined) {
       // The feed can no longer be watched: nothing more would ever arrive. Closed first, so an
       // 'error' nobody listens to (which throws) still leaves the watcher closed.
-      this.#native.close();
-      this.#native = undefined;
+      this.feed.close();
+      this.feed = undefined;
       try {
         this.emit('error', error);
       } finally {
@@ -113,7 +114,7 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     }
   }
 
-  #convert(e: NativeChangeEvent): ChangeEvent | undefined {
+  private convert(e: NativeChangeEvent): ChangeEvent | undefined {
     if (e.kind === 'link') {
       const { addresses: _unused, ...rest } = toInterface(e.entry as NativeLink);
       void _unused;
@@ -122,11 +123,11 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     if (e.kind === 'route') {
       const route = e.entry as NativeRoute;
       if ((route.flags & RTM_F_CLONED) !== 0) return undefined; // per-destination cache entries
-      if (this.#family !== undefined && route.version !== this.#family) return undefined;
+      if (this.familyFilter !== undefined && route.version !== this.familyFilter) return undefined;
       return { kind: 'route', action: e.action, ...toEntry(route) };
     }
     const address = e.entry as NativeAddress;
-    if (this.#family !== undefined && address.version !== this.#family) return undefined;
+    if (this.familyFilter !== undefined && address.version !== this.familyFilter) return undefined;
     const owner = e.interface;
     const converted = toInterfaceAddress(address, owner ?? String(address.index));
     if (converted === undefined) return undefined;
@@ -146,17 +147,17 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     const finish = () => {
       this.off('change', onChange);
       this.off('close', onClose);
-      if (--this.#refs === 0 && !this.#userRef) this.#native?.unref();
+      if (--this.iterators === 0 && !this.userRef) this.feed?.unref();
       for (const next of waiting.splice(0)) next({ value: undefined, done: true });
     };
     this.on('change', onChange);
     this.on('close', onClose);
-    this.#refs++;
-    this.#native?.ref();
+    this.iterators++;
+    this.feed?.ref();
     const iterator: AsyncIterableIterator<ChangeEvent> = {
       next: () => {
         if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
-        if (this.#native === undefined) return Promise.resolve({ value: undefined, done: true });
+        if (this.feed === undefined) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve) => waiting.push(resolve));
       },
       return: () => {
