@@ -8,10 +8,13 @@ import type { Route } from './route';
 export interface SocketDescription {
   /** The destination of a client socket (absent for servers and unconnected UDP). */
   destination?: string;
+  /** The route lookup the decision was made from. */
   route?: Route;
   /** The address the socket is bound to. */
   source: string;
+  /** The interface the socket is pinned to (or would leave through when not pinned). */
   interface?: string;
+  /** The index of `interface`. */
   ifindex?: number;
   /** The pinning mechanism applied, or null when the socket is not pinned. */
   pinned: 'SO_BINDTODEVICE' | 'IP_BOUND_IF' | null;

@@ -30,11 +30,13 @@ const UV_UDP_IPV6ONLY = 1;
 const UV_UDP_REUSEADDR = 4;
 const UV_UDP_REUSEPORT = 64;
 
+/** What createSocket() takes: dgram.createSocket's options plus routebind's own. */
 export type SocketOptions = dgram.SocketOptions & RoutingOptions & {
   /** Send from this address (pinned to its interface) when connect() or send() binds implicitly. */
   localAddress?: string;
 };
 
+/** What a routebind UDP socket's bind() takes: Node's bind options plus `interface`. */
 export interface BindOptions extends dgram.BindOptions {
   /** Pin the socket to this interface (name or index). */
   interface?: string | number;

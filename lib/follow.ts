@@ -9,6 +9,7 @@ import type { NetworkInterface } from './interfaces';
 import { routeTo } from './route';
 import { RouteWatcher, type ChangeEvent, type ResyncEvent, type RouteChangeEvent } from './watch';
 
+/** What a followed socket does when its path breaks: 'keep' emits 'routeChange', 'destroy' also destroys it. */
 export type RouteChangeMode = 'keep' | 'destroy';
 
 /** The `onRouteChange` option, checked; undefined when not given. */
@@ -31,12 +32,19 @@ export interface RouteChange {
 export interface RouteChangeEvents {
   /** The socket's path broke: its interface went down, its source was removed or no route leaves through its interface. */
   on(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** As on('routeChange'). */
   once(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** As on('routeChange'). */
   addListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** As on('routeChange'). */
   prependListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** As on('routeChange'). */
   prependOnceListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** Removes a 'routeChange' listener. */
   off(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** Removes a 'routeChange' listener. */
   removeListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** Emits 'routeChange' (routebind does when the path breaks). */
   emit(event: 'routeChange', change: RouteChange): boolean;
 }
 

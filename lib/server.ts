@@ -16,6 +16,7 @@ import { validateInterface } from './validate';
 // routebind.createServer), and routebind must not then call itself.
 const nodeCreateServer = net.createServer;
 
+/** What a routebind server's listen() takes: Node's listen options plus `interface`. */
 export interface ListenOptions extends net.ListenOptions {
   /** Pin the listener (and so every accepted connection) to this interface. */
   interface?: string | number;

@@ -55,6 +55,7 @@ export function connect(...args: unknown[]): net.Socket {
   return v.hostFamily !== 0 ? connectToAddress(v, options, listener) : connectToName(v, options, listener);
 }
 
+/** The same as connect(), as net.createConnection is net.connect. */
 export const createConnection = connect;
 
 /** An IP literal: everything is synchronous, and Node's own connect() drives the bound fd. */

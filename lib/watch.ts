@@ -9,35 +9,76 @@ import { interfaces, toInterface, toInterfaceAddress, type InterfaceAddress, typ
 import { routes, toEntry, type RouteEntry } from './route';
 import { rejectUnknownKeys, validateBoolean, validateObject } from './validate';
 
+/** What watch() reports: every kind of change, for both families, unless turned off here. */
 export interface WatchOptions {
+  /** Report route changes (default true). */
   routes?: boolean;
+  /** Report address changes (default true). */
   addresses?: boolean;
+  /** Report link changes: up/down, renames, new and removed interfaces (default true). */
   links?: boolean;
+  /** Only IPv4 (4) or IPv6 (6) routes and addresses; both by default. */
   family?: 4 | 6;
 }
 
+/** What happened to the route, address or link: 'add', 'delete' or 'change' (RTM_NEW* for an existing one). */
 export type ChangeAction = 'add' | 'delete' | 'change';
 
-export type RouteChangeEvent = { kind: 'route'; action: ChangeAction } & RouteEntry;
-export type AddressChangeEvent = { kind: 'address'; action: ChangeAction; interface?: string; ifindex: number } & InterfaceAddress;
-export type LinkChangeEvent = { kind: 'link'; action: ChangeAction } & Omit<NetworkInterface, 'addresses'>;
+/** A route was added, changed or removed: the entry as routes() lists it. */
+export type RouteChangeEvent = {
+  /** Always 'route'. */
+  kind: 'route';
+  /** What happened to the route. */
+  action: ChangeAction;
+} & RouteEntry;
+
+/** An address was added, changed or removed: the address as interfaces() lists it. */
+export type AddressChangeEvent = {
+  /** Always 'address'. */
+  kind: 'address';
+  /** What happened to the address. */
+  action: ChangeAction;
+  /** The interface that has (or had) the address; absent when it is already gone. */
+  interface?: string;
+  /** The index of that interface. */
+  ifindex: number;
+} & InterfaceAddress;
+
+/** A link appeared, changed (up/down, rename, MTU …) or disappeared: as interfaces() lists it, without addresses. */
+export type LinkChangeEvent = {
+  /** Always 'link'. */
+  kind: 'link';
+  /** What happened to the link. */
+  action: ChangeAction;
+} & Omit<NetworkInterface, 'addresses'>;
+
+/** What 'change' carries: `kind` says which of the three it is. */
 export type ChangeEvent = RouteChangeEvent | AddressChangeEvent | LinkChangeEvent;
 
 /** What 'resync' carries: the whole state, dumped again after the kernel dropped notifications. */
 export interface ResyncEvent {
+  /** Every route, as routes() lists them (of the watched family). */
   routes: RouteEntry[];
+  /** Every interface with its addresses, as interfaces() lists them. */
   interfaces: NetworkInterface[];
 }
 
 const RTM_F_CLONED = 0x200;
 
 export declare interface RouteWatcher {
+  /** A route, address or link was added, changed or removed. */
   on(event: 'change', listener: (event: ChangeEvent) => void): this;
+  /** The kernel dropped notifications: the whole state, dumped again. */
   on(event: 'resync', listener: (state: ResyncEvent) => void): this;
+  /** The watcher closed (close() or a failed feed). */
   on(event: 'close', listener: () => void): this;
+  /** The change feed failed; the watcher is closed. */
   on(event: 'error', listener: (error: Error) => void): this;
+  /** A route, address or link was added, changed or removed. */
   once(event: 'change', listener: (event: ChangeEvent) => void): this;
+  /** The kernel dropped notifications: the whole state, dumped again. */
   once(event: 'resync', listener: (state: ResyncEvent) => void): this;
+  /** The watcher closed (close() or a failed feed). */
   once(event: 'close', listener: () => void): this;
 }
 
@@ -79,10 +120,12 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     return this;
   }
 
+  /** Whether close() was called or the feed failed: no more events will come. */
   get closed(): boolean {
     return this.feed === undefined;
   }
 
+  /** Stops watching; emits 'close' once. Safe to call more than once. */
   close(): void {
     if (this.feed === undefined) return;
     this.feed.close();
