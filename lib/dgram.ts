@@ -51,8 +51,10 @@ export interface RoutedBind {
 /**
  * What createSocket() returns: a real dgram.Socket, whose bind() also takes `interface`. An
  * intersection, not an interface: it keeps every overload of Node's own bind() and events.
+ * RoutedBind comes last so that a misspelt bind option is reported against routebind's
+ * BindOptions (with its "did you mean").
  */
-export type UdpSocket = RoutedBind & dgram.Socket;
+export type UdpSocket = dgram.Socket & RoutedBind;
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address?: string, family?: number) => void;
 type Lookup = (hostname: string, family: number, callback: LookupCallback) => void;

@@ -35,10 +35,13 @@ export type ConnectOptions = Omit<net.TcpNetConnectOpts, 'localAddress'> & Routi
  */
 export type RoutedSocket = RouteChangeEvents & net.Socket;
 
-// The options form is declared last: when no overload matches, TypeScript 7 reports only the
-// last one's error, and for an options object that is the one naming a misspelt key.
+// The options form is declared last: when no overload matches, TypeScript reports only the last
+// one's error (7.x always, 5.x when there are more than three), and for an options object that
+// is the one naming a misspelt key rather than "not assignable to type 'string'".
 /** `net.connect(port, host)` with strong end-system behaviour (see the options form). */
 export function connect(port: number, host?: string, connectionListener?: Listener): RoutedSocket;
+/** `net.connect(port, listener)`: to localhost, with strong end-system behaviour. */
+export function connect(port: number, connectionListener?: Listener): RoutedSocket;
 /** `net.connect(path)`: a Unix socket, handed to Node unchanged. */
 export function connect(path: string, connectionListener?: Listener): net.Socket;
 /**
