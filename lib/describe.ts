@@ -12,7 +12,7 @@ export interface SocketDescription {
   route?: Route;
   /** The address the socket is bound to. */
   source: string;
-  /** The interface the socket is pinned to (or would leave through when not pinned). */
+  /** The interface the socket leaves through: pinned there unless `pinned` is null. */
   interface?: string;
   /** The index of `interface`. */
   ifindex?: number;

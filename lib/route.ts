@@ -58,7 +58,7 @@ export interface Route {
   preferredSource?: string;
   /** The next hop; absent when the destination is on-link. A link-local one carries its zone. */
   gateway?: string;
-  /** The routing table the answer came from (254 main, 255 local; 0 when no table matched and the kernel assumed on-link). */
+  /** The routing table the answer came from (254 main, 255 local, or the number an `ip rule` chose). */
   table: number;
   /** Who installed the route, as `ip route` prints `proto`: 'kernel', 'boot', 'static', 'dhcp', 'ra', … or the number. */
   protocol: string;
