@@ -20,13 +20,17 @@ import { rejectUnknownKeys, validateInteger, validateObject } from './validate';
 export interface Destination {
   /** The host name or IP literal being connected to, as in the URL (IPv6 without brackets). Names are not resolved first. */
   host: string;
+  /** The destination port (the URL's, or 80 / 443). */
   port: number;
+  /** The request's protocol: 'http:' or 'https:'. */
   protocol: 'http:' | 'https:';
 }
 
 /** A policy's answer: where this connection leaves. It replaces the agent's `interface` and `localAddress` (both). */
 export interface PolicyAnswer {
+  /** Leave through this interface (name or index), pinned there. */
   interface?: string | number;
+  /** Send from this address, pinned to the interface that owns it. */
   localAddress?: string;
 }
 
@@ -41,12 +45,16 @@ export type Policy = (destination: Destination) => PolicyAnswer | null | undefin
 export interface RoutedOptions extends RoutingOptions {
   /** Bind this source and pin to the interface that owns it. */
   localAddress?: string;
+  /** Chooses `interface` / `localAddress` per destination, for every new connection (see Policy). */
   policy?: Policy;
 }
 
+/** What Agent takes: http.Agent's options plus routebind's (`interface`, `localAddress`, `pin`, `strict`, `mark`, `policy`). */
 export type AgentOptions = Omit<http.AgentOptions, 'localAddress'> & RoutedOptions;
+/** What HttpsAgent takes: https.Agent's options (TLS included) plus routebind's. */
 export type HttpsAgentOptions = Omit<https.AgentOptions, 'localAddress'> & RoutedOptions;
 
+/** What connector() takes: TLS and TCP options for the connections it makes, plus routebind's. */
 export type ConnectorOptions = Omit<tls.ConnectionOptions, 'host' | 'port' | 'path' | 'socket' | 'localAddress' | 'timeout'> &
   Pick<net.TcpNetConnectOpts, 'family' | 'hints' | 'autoSelectFamily' | 'autoSelectFamilyAttemptTimeout' | 'noDelay'> &
   RoutedOptions & {
@@ -54,6 +62,7 @@ export type ConnectorOptions = Omit<tls.ConnectionOptions, 'host' | 'port' | 'pa
     timeout?: number | null;
     /** TCP keep-alive, on by default as in undici (initial delay 60 s). */
     keepAlive?: boolean | null;
+    /** Milliseconds of idleness before the first keep-alive probe (default 60 000). */
     keepAliveInitialDelay?: number | null;
     /** TLS sessions kept for resumption, per server name (default 100; 0 disables). */
     maxCachedSessions?: number | null;
@@ -63,15 +72,23 @@ export type ConnectorOptions = Omit<tls.ConnectionOptions, 'host' | 'port' | 'pa
 
 /** The parameters undici hands to a `connect` function (undici's `buildConnector.Options`). */
 export interface ConnectParams {
+  /** The host to connect to: a name or an IP literal. */
   hostname: string;
+  /** The URL's host, with the port when it has one. */
   host?: string;
+  /** 'http:' or 'https:'. */
   protocol: string;
+  /** The port; '' or absent means the protocol's default. */
   port: string | number;
+  /** The TLS server name (SNI); null or absent for IP literals. */
   servername?: string | null;
+  /** The source address undici was asked to use; a connector with its own routing ignores it. */
   localAddress?: string | null;
+  /** The socket to run TLS over (a CONNECT tunnel), instead of a new connection. */
   httpSocket?: net.Socket;
 }
 
+/** How a `connect` function answers undici: (null, socket) or (error, null). */
 export type ConnectCallback = (...args: [null, net.Socket | tls.TLSSocket] | [Error, null]) => void;
 /** An undici `connect` function: `new undici.Agent({ connect: connector(options) })`. */
 export type Connector = (params: ConnectParams, callback: ConnectCallback) => void;
@@ -209,12 +226,12 @@ function failed(callback: ((err: Error | null, stream: Duplex) => void) | undefi
  * or whose route vanished is not reused.
  */
 export class Agent extends http.Agent {
-  readonly #routed: Routed;
+  private readonly routed: Routed;
 
   constructor(options?: AgentOptions) {
     const { routed, rest } = splitOptions(options);
     super(rest as http.AgentOptions);
-    this.#routed = routed;
+    this.routed = routed;
     refuseMarkedOnFree(this);
   }
 
@@ -223,7 +240,7 @@ export class Agent extends http.Agent {
     if (options.socketPath) return super.createConnection(options, callback) ?? undefined;
     let routing: Record<string, unknown>;
     try {
-      routing = agentRouting(this.#routed, options as Record<string, unknown>, 'http:');
+      routing = agentRouting(this.routed, options as Record<string, unknown>, 'http:');
     } catch (error) {
       return failed(callback, error);
     }
@@ -243,12 +260,12 @@ export class Agent extends http.Agent {
  * are cached and resumed the same way.
  */
 export class HttpsAgent extends https.Agent {
-  readonly #routed: Routed;
+  private readonly routed: Routed;
 
   constructor(options?: HttpsAgentOptions) {
     const { routed, rest } = splitOptions(options);
     super(rest as https.AgentOptions);
-    this.#routed = routed;
+    this.routed = routed;
     refuseMarkedOnFree(this);
   }
 
@@ -258,7 +275,7 @@ export class HttpsAgent extends https.Agent {
     if (o.socketPath) return super.createConnection(options, callback) ?? undefined;
     let routing: Record<string, unknown>;
     try {
-      routing = agentRouting(this.#routed, o, 'https:');
+      routing = agentRouting(this.routed, o, 'https:');
     } catch (error) {
       return failed(callback, error);
     }

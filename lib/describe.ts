@@ -8,10 +8,13 @@ import type { Route } from './route';
 export interface SocketDescription {
   /** The destination of a client socket (absent for servers and unconnected UDP). */
   destination?: string;
+  /** The route lookup the decision was made from. */
   route?: Route;
   /** The address the socket is bound to. */
   source: string;
+  /** The interface the socket leaves through: pinned there unless `pinned` is null. */
   interface?: string;
+  /** The index of `interface`. */
   ifindex?: number;
   /** The pinning mechanism applied, or null when the socket is not pinned. */
   pinned: 'SO_BINDTODEVICE' | 'IP_BOUND_IF' | null;
@@ -35,8 +38,10 @@ export function describeAsLayer(upper: object, lower: object): void {
 }
 
 
-/** @internal */
-/** Records what was applied to `target` (a socket or server routebind made). */
+/**
+ * Records what was applied to `target` (a socket or server routebind made).
+ * @internal
+ */
 export function record(target: object, decision: Decision | undefined, made: Pick<NativeSocket, 'pinned' | 'pinError'>, source: string, iface?: { name: string; index: number }): void {
   const d: SocketDescription = {
     source,

@@ -30,15 +30,31 @@ const UV_UDP_IPV6ONLY = 1;
 const UV_UDP_REUSEADDR = 4;
 const UV_UDP_REUSEPORT = 64;
 
+/** What createSocket() takes: dgram.createSocket's options plus routebind's own. */
 export type SocketOptions = dgram.SocketOptions & RoutingOptions & {
   /** Send from this address (pinned to its interface) when connect() or send() binds implicitly. */
   localAddress?: string;
 };
 
+/** What a routebind UDP socket's bind() takes: Node's bind options plus `interface`. */
 export interface BindOptions extends dgram.BindOptions {
   /** Pin the socket to this interface (name or index). */
   interface?: string | number;
 }
+
+/** The bind() a routebind UDP socket adds to Node's: `interface` pins it. */
+export interface RoutedBind {
+  /** Binds (and pins to `interface`, when given); Node's other bind() forms work unchanged. */
+  bind(options: BindOptions, callback?: () => void): this;
+}
+
+/**
+ * What createSocket() returns: a real dgram.Socket, whose bind() also takes `interface`. An
+ * intersection, not an interface: it keeps every overload of Node's own bind() and events.
+ * RoutedBind comes last so that a misspelt bind option is reported against routebind's
+ * BindOptions (with its "did you mean").
+ */
+export type UdpSocket = dgram.Socket & RoutedBind;
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address?: string, family?: number) => void;
 type Lookup = (hostname: string, family: number, callback: LookupCallback) => void;
@@ -116,7 +132,7 @@ function isWorker(): boolean {
  * `dgram.createSocket` whose `bind({ address, interface })`, `connect()` and first `send()` bind
  * the source of the routed interface and pin the socket there.
  */
-export function createSocket(type: dgram.SocketType | SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): dgram.Socket {
+export function createSocket(type: dgram.SocketType | SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): UdpSocket {
   const options: Partial<SocketOptions> = type !== null && typeof type === 'object' ? type : {};
   rejectMisspeltKeys('options', options);
   const routing = validateRouting(options);
@@ -131,7 +147,7 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
   const lookup = (hostname: string, family: number, cb: LookupCallback) => hook.lookup(hostname, family, cb);
   const socketType = type !== null && typeof type === 'object' ? options.type : type;
   const socket = nodeCreateSocket({ ...nodeOptions, type: socketType, lookup } as unknown as dgram.SocketOptions, callback);
-  return routeSocket(socket, socketType === 'udp6' ? 6 : 4, routing, userLookup, hook);
+  return routeSocket(socket, socketType === 'udp6' ? 6 : 4, routing, userLookup, hook) as UdpSocket;
 }
 
 /** Installs routebind's two hooks on a socket Node made: its lookup and its handle's bind. */

@@ -9,6 +9,7 @@ import { interfaces, type InterfaceAddress, type NetworkInterface } from './inte
 import { routes, routeTo, type RouteEntry } from './route';
 import { parseIpLiteral, type IpLiteral } from './validate';
 
+/** The kinds of risk doctor() looks for. */
 export type DoctorFindingId =
   | 'multiple-default-routes'
   | 'address-without-route'
@@ -18,37 +19,53 @@ export type DoctorFindingId =
 
 /** One route lookup made as evidence: where a packet from `from` to `destination` would leave. */
 export interface DoctorLookup {
+  /** The destination looked up. */
   destination: string;
+  /** The source the lookup was made from. */
   from: string;
+  /** The interface the kernel would send through. */
   interface?: string;
+  /** The next hop it would use; absent when on-link. */
   gateway?: string;
 }
 
+/** One risk on this host, with the evidence and the fix. */
 export interface DoctorFinding {
+  /** Which risk this is (stable, for programs). */
   id: DoctorFindingId;
   /** 'high': traffic is dropped or leaves with the wrong source; 'medium': it can be. */
   severity: 'high' | 'medium' | 'low';
+  /** One line saying what is wrong. */
   title: string;
+  /** What happens to traffic because of it, and why. */
   detail: string;
   /** Commands or routebind options that remove the risk, one per line. */
   fix: string;
+  /** The IP version the finding is about, when only one. */
   family?: 4 | 6;
+  /** The interface the finding is about. */
   interface?: string;
   /** The addresses the finding is about. */
   addresses?: string[];
+  /** The route lookups that show it. */
   lookups?: DoctorLookup[];
 }
 
+/** An interface that can carry traffic off this host. */
 export interface DoctorUplink {
+  /** The interface name. */
   interface: string;
+  /** Its global addresses. */
   addresses: string[];
   /** Gateways of the main table's default routes through this interface ('' when on-link). */
   defaultRoutes: Array<{ family: 4 | 6; gateway?: string; metric?: number }>;
 }
 
+/** What doctor() found on this host. */
 export interface DoctorReport {
   /** True when nothing was found. */
   ok: boolean;
+  /** The risks found (empty when `ok`). */
   findings: DoctorFinding[];
   /** Non-loopback interfaces with global addresses or default routes. */
   uplinks: DoctorUplink[];

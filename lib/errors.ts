@@ -51,9 +51,13 @@ export function invalidIpAddress(name: string, value: string) {
   );
 }
 
+/** A system call's failure, shaped like Node's own (`code`, `errno`, `syscall`, and `address`, `port`, `interface` … where they help). */
 export interface SystemError extends Error {
+  /** The errno name, as Node's errors carry it: 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENODEV', … */
   code: string;
+  /** The negative errno number (-101 for ENETUNREACH), as in Node. */
   errno: number;
+  /** What failed: 'connect', 'bind', 'setsockopt', 'RTM_GETROUTE', … */
   syscall: string;
   [key: string]: unknown;
 }

@@ -9,6 +9,7 @@ import type { NetworkInterface } from './interfaces';
 import { routeTo } from './route';
 import { RouteWatcher, type ChangeEvent, type ResyncEvent, type RouteChangeEvent } from './watch';
 
+/** What a followed socket does when its path breaks: 'keep' emits 'routeChange', 'destroy' also destroys it. */
 export type RouteChangeMode = 'keep' | 'destroy';
 
 /** The `onRouteChange` option, checked; undefined when not given. */
@@ -21,9 +22,30 @@ export function validateRouteChangeMode(name: string, value: unknown): RouteChan
 export interface RouteChange {
   /** ENETDOWN (interface down or gone), EADDRNOTAVAIL (source removed), ENETUNREACH (no route left through the interface). */
   code: 'ENETDOWN' | 'EADDRNOTAVAIL' | 'ENETUNREACH';
+  /** The same condition as an Error (code, errno, syscall), as a socket destroyed with 'destroy' gets it. */
   error: SystemError;
   /** The notification that broke the path; absent when a re-check after lost notifications ('resync') found it. */
   event?: ChangeEvent;
+}
+
+/** The 'routeChange' event of a socket routebind follows, typed for its listeners. */
+export interface RouteChangeEvents {
+  /** The socket's path broke: its interface went down, its source was removed or no route leaves through its interface. */
+  on(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** As on('routeChange'). */
+  once(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** As on('routeChange'). */
+  addListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** As on('routeChange'). */
+  prependListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** As on('routeChange'). */
+  prependOnceListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** Removes a 'routeChange' listener. */
+  off(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** Removes a 'routeChange' listener. */
+  removeListener(event: 'routeChange', listener: (change: RouteChange) => void): this;
+  /** Emits 'routeChange' (routebind does when the path breaks). */
+  emit(event: 'routeChange', change: RouteChange): boolean;
 }
 
 interface Followed {

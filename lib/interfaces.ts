@@ -3,32 +3,48 @@ import { native, type NativeAddress, type NativeLink } from './binding';
 import { currentGeneration } from './coherence';
 import { addressFlagNames, linkFlagNames, operstateName, scopeName, type Scope } from './names';
 
+/** One address of an interface, as `ip -j addr` lists it. */
 export interface InterfaceAddress {
+  /** The address (IPv6 link-local ones carry their zone, `fe80::1%eth0`). */
   address: string;
+  /** IP version: 4 or 6. */
   family: 4 | 6;
+  /** Length of the on-link prefix in bits. */
   prefixLength: number;
   /** `address/prefixLength`. */
   cidr: string;
+  /** The address's scope: 'global', 'link', 'host', 'site', or the number. */
   scope: Scope;
   /** The far end of a point-to-point link. */
   peer?: string;
+  /** The IPv4 broadcast address (`brd`). */
   broadcast?: string;
+  /** The IPv4 label (`eth0:1`), as `ip addr` shows it. */
   label?: string;
+  /** Address flags as `ip addr` prints them: 'permanent', 'secondary', 'tentative', 'deprecated', 'noprefixroute', … */
   flags: string[];
   /** Seconds; absent for permanent addresses. */
   validLifetime?: number;
+  /** Seconds the address remains preferred as a source; absent for permanent addresses. */
   preferredLifetime?: number;
 }
 
+/** One network interface (link) with its addresses, as `ip -j addr` lists it. */
 export interface NetworkInterface {
+  /** The interface name (`eth0`). */
   name: string;
   /** The interface index, named as in Route, RouteEntry, describe() and change events. */
   ifindex: number;
-  /** @deprecated The same as `ifindex` (not enumerable: JSON and spreads show `ifindex` only). */
+  /**
+   * The same as `ifindex` (not enumerable: JSON and spreads show `ifindex` only).
+   * @deprecated Use `ifindex`.
+   */
   readonly index: number;
   /** 'up', 'running', 'loopback', 'multicast', 'broadcast', 'point-to-point', 'lower-up', … */
   flags: string[];
+  /** RFC 2863 operational state, lowercase: 'up', 'down', 'lowerlayerdown', 'dormant', 'unknown', … */
   operstate: string;
+  /** The link MTU in bytes. */
   mtu: number;
   /** Link-layer address as `aa:bb:cc:dd:ee:ff`; null where the link has none. */
   mac: string | null;
@@ -46,8 +62,10 @@ function deprecatedIndex(this: NetworkInterface): number {
   return this.ifindex;
 }
 
-/** @internal */
-/** One link as routebind shows it (addresses added by the caller). */
+/**
+ * One link as routebind shows it (addresses added by the caller).
+ * @internal
+ */
 export function toInterface(link: NativeLink): NetworkInterface {
   const entry = {
     name: link.name,
@@ -64,8 +82,10 @@ export function toInterface(link: NativeLink): NetworkInterface {
   return entry;
 }
 
-/** @internal */
-/** One address of interface `owner`; undefined for an entry with no address of its own. */
+/**
+ * One address of interface `owner`; undefined for an entry with no address of its own.
+ * @internal
+ */
 export function toInterfaceAddress(a: NativeAddress, owner: string): InterfaceAddress | undefined {
   // IFA_LOCAL is this host's address; IFA_ADDRESS is the peer on point-to-point links.
   const own = a.local ?? a.address;

@@ -11,7 +11,10 @@ import { isSystemError, type SystemError } from './errors';
 import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
 import { parseIpLiteral, type IpLiteral } from './validate';
 
-/** Opens the socket a decision calls for: bound to its source, pinned to its interface. */
+/**
+ * Opens the socket a decision calls for: bound to its source, pinned to its interface.
+ * @internal
+ */
 export function openSocket(type: 'tcp' | 'udp', decision: Decision, routing: ValidRouting, extra: { port?: number; reuseAddress?: boolean; reusePort?: boolean; v6only?: boolean }): NativeSocket {
   return native.createSocket({
     version: decision.family,
@@ -99,6 +102,7 @@ export interface ServerBind {
 /**
  * Bind for a listening socket: an interface (pin there; its address or the wildcard) and/or a
  * specific local address (pin to the interface that owns it). Errors are Node's for `syscall`.
+ * @internal
  */
 export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind' | 'listen', spec: ServerBind, routing: ValidRouting, target: object): NativeSocket {
   const { address, port } = spec;

@@ -39,11 +39,15 @@ export interface RouteQuery {
 
 /** The kernel's answer for one destination (frozen: answers are shared through the cache). */
 export interface Route {
+  /** The destination asked about, as an IP literal (without its zone). */
   destination: string;
+  /** IP version of the destination: 4 or 6. */
   family: 4 | 6;
+  /** The route's type: 'unicast', 'local' (delivered to this host), 'blackhole', 'unreachable', … as `ip route` names it. */
   type: RouteType;
   /** The interface the packet leaves through. */
   interface?: string;
+  /** The index of `interface`. */
   ifindex?: number;
   /**
    * The source a socket would send from: the query's `from` when one was given, otherwise the
@@ -54,27 +58,39 @@ export interface Route {
   preferredSource?: string;
   /** The next hop; absent when the destination is on-link. A link-local one carries its zone. */
   gateway?: string;
+  /** The routing table the answer came from (254 main, 255 local, or the number an `ip rule` chose). */
   table: number;
+  /** Who installed the route, as `ip route` prints `proto`: 'kernel', 'boot', 'static', 'dhcp', 'ra', … or the number. */
   protocol: string;
+  /** How far the destination is: 'global', 'link' (on-link), 'host' (this host), 'site', 'nowhere', or the number. */
   scope: Scope;
+  /** Next-hop flags as `ip route` prints them: 'onlink', 'linkdown', 'dead', 'pervasive', 'offload', … */
   flags: string[];
   /** The route's metric (IPv4 as well: taken from the table entry that matched). */
   metric?: number;
+  /** The route's MTU (RTAX_MTU), when the route sets one. */
   mtu?: number;
   /** The `from` the lookup was made with. */
   from?: string;
   /** The input interface of an `iif` lookup. */
   iif?: string;
+  /** The firewall mark the lookup was made with. */
   mark?: number;
   /** The uid the lookup was made for (the caller's own unless `uid` was given; absent for `iif`). */
   uid?: number;
 }
 
+/** One path of a multipath route. */
 export interface Nexthop {
+  /** The next hop of this path; a link-local one carries its zone. */
   gateway?: string;
+  /** The interface this path leaves through. */
   interface?: string;
+  /** The index of that interface. */
   ifindex: number;
+  /** Relative weight for load sharing (`ip route`'s `weight`, 1 … 256). */
   weight: number;
+  /** Next-hop flags: 'onlink', 'linkdown', 'dead', … */
   flags: string[];
 }
 
@@ -82,14 +98,23 @@ export interface Nexthop {
 export interface RouteEntry {
   /** The destination prefix in CIDR form; the default route is `0.0.0.0/0` or `::/0`. */
   destination: string;
+  /** Length of the destination prefix in bits (0 for the default route). */
   prefixLength: number;
+  /** IP version: 4 or 6. */
   family: 4 | 6;
+  /** The route's type: 'unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit', … */
   type: RouteType;
+  /** The routing table number (253 default, 254 main, 255 local). */
   table: number;
+  /** Who installed the route (`proto`): 'kernel', 'boot', 'static', 'dhcp', 'ra', … or the number. */
   protocol: string;
+  /** The route's scope: 'global', 'link', 'host', 'site', 'nowhere', or the number. */
   scope: Scope;
+  /** Next-hop flags as `ip route` prints them: 'onlink', 'linkdown', 'dead', … */
   flags: string[];
+  /** The interface the route leaves through (absent for multipath routes: see `nexthops`). */
   interface?: string;
+  /** The index of `interface`. */
   ifindex?: number;
   /** The next hop; a link-local one carries its zone (`fe80::1%ethB`). */
   gateway?: string;
@@ -97,20 +122,26 @@ export interface RouteEntry {
   preferredSource?: string;
   /** Source-specific routes (IPv6 `from` prefix). */
   sourcePrefix?: string;
+  /** The route's metric (`metric`, RTA_PRIORITY): lower wins. */
   metric?: number;
+  /** The route's MTU (RTAX_MTU), when the route sets one. */
   mtu?: number;
+  /** The type-of-service selector (`tos`); absent when 0. */
   tos?: number;
   /** IPv6 router preference: 'low' | 'medium' | 'high'. */
   pref?: string;
   /** Seconds until the route expires (RA-learned routes). */
   expires?: number;
+  /** The paths of a multipath route (`nexthop via … dev … weight …`). */
   nexthops?: Nexthop[];
 }
 
 const QUERY_KEYS = new Set(['from', 'interface', 'iif', 'mark', 'uid', 'tos', 'protocol', 'sourcePort', 'destinationPort', 'cache']);
 
-/** @internal */
-/** Validates a RouteQuery and turns it into the addon's query; throws typed errors only. */
+/**
+ * Validates a RouteQuery and turns it into the addon's query; throws typed errors only.
+ * @internal
+ */
 export function toNativeQuery(destination: unknown, options: unknown): NativeRouteQuery {
   const dst = parseIpLiteral('destination', destination);
   const query: NativeRouteQuery = { destination: dst.address };
@@ -209,6 +240,7 @@ export function clearRouteCache(): void {
   cache.clear();
 }
 
+/** configureRouteCache()'s settings. */
 export interface RouteCacheOptions {
   /** Most answers kept (default 4096); 0 turns the cache off. */
   maxEntries?: number;
@@ -364,7 +396,9 @@ export function toEntry(r: NativeRoute): RouteEntry {
   return entry;
 }
 
+/** What routes() lists. */
 export interface RoutesOptions {
+  /** Only IPv4 (4) or IPv6 (6) routes; both by default. */
   family?: 4 | 6;
   /** A table number, 'main', 'local', 'default', or 'all' (the default). */
   table?: number | 'all' | 'main' | 'local' | 'default';

@@ -16,10 +16,23 @@ import { validateInterface } from './validate';
 // routebind.createServer), and routebind must not then call itself.
 const nodeCreateServer = net.createServer;
 
+/** What a routebind server's listen() takes: Node's listen options plus `interface`. */
 export interface ListenOptions extends net.ListenOptions {
   /** Pin the listener (and so every accepted connection) to this interface. */
   interface?: string | number;
 }
+
+/** What createServer() takes: net.createServer's options plus routebind's own. */
+export type ServerOptions = net.ServerOpts & RoutingOptions;
+
+/** The listen() a routebind server adds to Node's: `interface` pins it. */
+export interface RoutedListen {
+  /** Listens (pinned to `interface`, when given); Node's other listen() forms work unchanged. */
+  listen(options: ListenOptions, listeningListener?: () => void): this;
+}
+
+/** What createServer() returns: a real net.Server, whose listen() also takes `interface`. */
+export type TcpServer = RoutedListen & net.Server;
 
 /** Node's validatePort(): a number, or a non-blank numeric string, that is an integer 0..65535. */
 function isValidPort(port: unknown): boolean {
@@ -43,7 +56,7 @@ function isWorker(): boolean {
  * listener to the interface: connections arriving elsewhere are never accepted, and replies to
  * accepted ones leave through it.
  */
-export function createServer(options?: net.ServerOpts & RoutingOptions | ((socket: net.Socket) => void), connectionListener?: (socket: net.Socket) => void): net.Server {
+export function createServer(options?: ServerOptions | ((socket: net.Socket) => void), connectionListener?: (socket: net.Socket) => void): TcpServer {
   // Anything but an options object (a listener, nothing, or a value Node refuses) is Node's to judge.
   const serverOptions = options !== null && typeof options === 'object' ? options : {};
   rejectMisspeltKeys('options', serverOptions);
@@ -130,7 +143,7 @@ export function createServer(options?: net.ServerOpts & RoutingOptions | ((socke
     bindAndListen(typeof host === 'string' && host !== '' ? host : '::');
     return server;
   } as typeof server.listen;
-  return server;
+  return server as TcpServer;
 }
 
 function isWildcard(host: string): boolean {

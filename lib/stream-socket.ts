@@ -152,13 +152,19 @@ export function failLater(socket: net.Socket, error: SystemError, stage: Failure
   return socket;
 }
 
-/** The decision for one destination and the bound, pinned TCP socket that carries it out. */
+/**
+ * The decision for one destination and the bound, pinned TCP socket that carries it out.
+ * @internal
+ */
 export function openClient(destination: IpLiteral, routing: ValidRouting, localPort: number | undefined): { decision: Decision; made: NativeSocket } {
   const decision = decide(destination, routing);
   return { decision, made: openSocket('tcp', decision, routing, { port: localPort }) };
 }
 
-/** Follows pinned connections that asked for it (see follow.ts). */
+/**
+ * Follows pinned connections that asked for it (see follow.ts).
+ * @internal
+ */
 export function followConnected(socket: net.Socket, decision: Decision, made: NativeSocket, options: Record<string, unknown>): void {
   if (options.onRouteChange === undefined || made.pinned === null) return;
   followSocket(socket, options.onRouteChange as RouteChangeMode, {

@@ -7,7 +7,7 @@ import type { Decision, RoutingOptions } from './decide';
 import { record } from './describe';
 import { normalizeConnectArgs, validateConnect, type Listener, type ValidConnect } from './connect-options';
 import { isSystemError } from './errors';
-import type { RouteChangeMode } from './follow';
+import type { RouteChangeEvents, RouteChangeMode } from './follow';
 import { connectToName } from './happy-eyeballs';
 import { wrapStream } from './open-socket';
 import { addLocalDetail, asNodeError, closesLikeNode, failLater, followConnected as follow, openClient, stageOf } from './stream-socket';
@@ -17,7 +17,9 @@ import { parseIpLiteral } from './validate';
 // routebind.connect), and routebind must not then call itself.
 const nodeConnect = net.connect;
 
+/** What connect() takes: net.connect's TCP options plus routebind's own. */
 export type ConnectOptions = Omit<net.TcpNetConnectOpts, 'localAddress'> & RoutingOptions & {
+  /** Bind this source address and pin the socket to the interface that owns it. */
   localAddress?: string;
   /**
    * 'keep' (default): emit 'routeChange' on the socket when its interface goes down, its source
@@ -27,15 +29,27 @@ export type ConnectOptions = Omit<net.TcpNetConnectOpts, 'localAddress'> & Routi
   onRouteChange?: RouteChangeMode;
 };
 
+/**
+ * What connect() returns for TCP: a real net.Socket that also emits 'routeChange'
+ * (`socket.on('routeChange', (change) => …)`). An intersection keeps every event of Node's own.
+ */
+export type RoutedSocket = RouteChangeEvents & net.Socket;
 
+// The options form is declared last: when no overload matches, TypeScript reports only the last
+// one's error (7.x always, 5.x when there are more than three), and for an options object that
+// is the one naming a misspelt key rather than "not assignable to type 'string'".
+/** `net.connect(port, host)` with strong end-system behaviour (see the options form). */
+export function connect(port: number, host?: string, connectionListener?: Listener): RoutedSocket;
+/** `net.connect(port, listener)`: to localhost, with strong end-system behaviour. */
+export function connect(port: number, connectionListener?: Listener): RoutedSocket;
+/** `net.connect(path)`: a Unix socket, handed to Node unchanged. */
+export function connect(path: string, connectionListener?: Listener): net.Socket;
 /**
  * `net.connect` with strong end-system behaviour: the socket is bound to the source of the
  * interface it leaves through and pinned there. Every overload of `net.connect`, with its
  * argument checks, events and errors; everything is checked before the first system call.
  */
-export function connect(options: ConnectOptions, connectionListener?: Listener): net.Socket;
-export function connect(port: number, host?: string, connectionListener?: Listener): net.Socket;
-export function connect(path: string, connectionListener?: Listener): net.Socket;
+export function connect(options: ConnectOptions, connectionListener?: Listener): RoutedSocket;
 export function connect(...args: unknown[]): net.Socket {
   const [options, listener] = normalizeConnectArgs(args);
   // Only a real path is a pipe: http.Agent passes `path: null` for TCP.
@@ -44,6 +58,7 @@ export function connect(...args: unknown[]): net.Socket {
   return v.hostFamily !== 0 ? connectToAddress(v, options, listener) : connectToName(v, options, listener);
 }
 
+/** The same as connect(), as net.createConnection is net.connect. */
 export const createConnection = connect;
 
 /** An IP literal: everything is synchronous, and Node's own connect() drives the bound fd. */
