@@ -63,8 +63,7 @@ export function formatRoute(r: Route): string {
   if (r.family === 6 && r.metric !== undefined) parts.push('metric', String(r.metric));
   if (r.mark !== undefined) parts.push('mark', markText(r.mark));
   if (r.family === 4 && r.uid !== undefined) parts.push('uid', String(r.uid));
-  const pref = (r as { pref?: string }).pref;
-  if (pref !== undefined) parts.push('pref', pref);
+  if (r.pref !== undefined) parts.push('pref', r.pref);
   if (r.mtu !== undefined) parts.push('mtu', String(r.mtu));
   return parts.join(' ');
 }
@@ -378,7 +377,9 @@ async function connectUdp(host: string, port: number, routing: Routing, timeoutM
 /** SO_MARK refused: say what it needs rather than a bare setsockopt EPERM. */
 function markRefused(error: unknown, mark: number | undefined): unknown {
   const e = error as { code?: string; syscall?: string };
-  if (mark === undefined || (e.code !== 'EPERM' && e.code !== 'EACCES') || (e.syscall !== undefined && e.syscall !== 'setsockopt')) return error;
+  // Pinning without privilege is skipped (not an error) unless strict, so with a mark asked for,
+  // EPERM at socket setup is SO_MARK's.
+  if (mark === undefined || (e.code !== 'EPERM' && e.code !== 'EACCES') || !['setsockopt', 'connect', 'bind'].includes(e.syscall ?? 'setsockopt')) return error;
   return Object.assign(new Error(`--mark ${mark}: SO_MARK needs CAP_NET_ADMIN`), {
     code: e.code,
     hint: 'run as root, or give node CAP_NET_ADMIN (systemd AmbientCapabilities=CAP_NET_ADMIN, or setcap cap_net_admin+ep)',
