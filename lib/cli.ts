@@ -68,8 +68,11 @@ export function formatRoute(r: Route): string {
   return parts.join(' ');
 }
 
-/** A table entry as `ip route show` prints it: no `/32` (`/128`) on host routes, no `table main`. */
-export function formatEntry(e: RouteEntry): string {
+/**
+ * A table entry as `ip route show` prints it: no `/32` (`/128`) on host routes, no `table main`,
+ * and no table at all when one table was asked for (`ip route show table local`).
+ */
+export function formatEntry(e: RouteEntry, oneTable = false): string {
   const parts: string[] = [];
   if (e.type !== 'unicast') parts.push(e.type);
   const host = e.prefixLength === (e.family === 6 ? 128 : 32);
@@ -77,7 +80,7 @@ export function formatEntry(e: RouteEntry): string {
   if (e.sourcePrefix) parts.push('from', e.sourcePrefix);
   if (e.gateway) parts.push('via', e.gateway);
   if (e.interface) parts.push('dev', e.interface);
-  if (e.table !== 254) parts.push('table', tableName(e.table));
+  if (e.table !== 254 && !oneTable) parts.push('table', tableName(e.table));
   if (e.protocol !== 'boot' && e.protocol !== 'unspec') parts.push('proto', e.protocol);
   if (e.scope !== 'global') parts.push('scope', String(e.scope));
   if (e.preferredSource) parts.push('src', e.preferredSource);
@@ -544,7 +547,7 @@ const commands: Record<string, Command> = {
         : integerFlag('table', v.table, 0, 0xffffffff);
       const family = familyFlag(v.family);
       const list = routes({ ...(table !== undefined ? { table } : {}), ...(family !== undefined ? { family } : {}) });
-      console.log(v.json ? JSON.stringify(list, null, 2) : list.map(formatEntry).join('\n'));
+      console.log(v.json ? JSON.stringify(list, null, 2) : list.map((e) => formatEntry(e, table !== undefined && table !== 'all')).join('\n'));
       return 0;
     },
   },
