@@ -215,7 +215,7 @@ export function formatChange(e: ChangeEvent): string {
   if (e.kind === 'address') {
     return `${SIGN[e.action]} address ${e.cidr}${e.peer ? ` peer ${e.peer}` : ''} dev ${e.interface ?? e.ifindex}${e.scope !== 'global' ? ` scope ${e.scope}` : ''}`;
   }
-  return `${SIGN[e.action]} link ${e.name} <${e.flags.join(',')}> mtu ${e.mtu} state ${e.operstate}`;
+  return `${SIGN[e.action]} link ${e.name} ${linkFlagsText(e.flags)} mtu ${e.mtu} state ${e.operstate.toUpperCase()}`;
 }
 
 function runWatch(family: 4 | 6 | undefined, json: boolean): Promise<number> {
@@ -558,7 +558,7 @@ const commands: Record<string, Command> = {
       'Lines: `+` added, `-` removed, `~` changed, e.g.',
       '  + route 198.19.50.0/24 via 198.18.2.1 dev ethB metric 7',
       '  - address fd00:b::77/64 dev ethB',
-      '  ~ link ethB <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state up',
+      '  ~ link ethB <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP',
       '--json prints each event as one JSON object per line (`kind`, `action` and the entry).',
       'Runs until Ctrl-C (exit 0). A line on stderr says when it is listening.',
     ].join('\n'),
