@@ -275,6 +275,20 @@ describe.skipIf(unsupported !== undefined)(`routebind CLI in namespaces${unsuppo
       for (const [ip, rb] of cases) expect(ours(rb), `ip ${ip.join(' ')}`).toBe(ipLine(ip));
     });
 
+    it('a refused lookup is one line whose hint fits the case: blackhole EINVAL, unreachable, no interface', () => {
+      const cases: Array<[string[], string]> = [
+        [['get', '198.19.67.1'], 'routebind get: no route to 198.19.67.1 (EINVAL); hint: a blackhole route covers 198.19.67.1; `routebind routes` shows it'],
+        [['get', '198.19.66.1'], 'routebind get: no route to 198.19.66.1 (EHOSTUNREACH); hint: an unreachable route covers 198.19.66.1; `routebind routes` shows it'],
+        [['get', t.farV4, '--interface', 'nope0'], `routebind get: no route to ${t.farV4} through nope0 (ENODEV); hint: no interface is named nope0; \`routebind interfaces\` lists them`],
+      ];
+      for (const [args, line] of cases) {
+        const r = routebind(t.host, args);
+        expect(r.status, args.join(' ')).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toBe(`${line}\n`);
+      }
+    });
+
     it('routes prints what `ip route show` prints: no /32 on host routes, no table main', () => {
       const ipTable = (args: string[]) => t.exec(t.host, ['ip', ...args]).split('\n').map((l) => l.trimEnd()).filter(Boolean).join('\n');
       expect(ours(['routes', '--table', 'main', '--family', '4'])).toBe(ipTable(['-4', 'route', 'show', 'table', 'main']));
