@@ -78,6 +78,8 @@ export interface Route {
   mark?: number;
   /** The uid the lookup was made for (the caller's own unless `uid` was given; absent for `iif`). */
   uid?: number;
+  /** IPv6 router preference of the route that matched (`pref` in `ip route get`). */
+  pref?: 'low' | 'medium' | 'high';
 }
 
 /** One path of a multipath route. */
@@ -220,6 +222,8 @@ function readRoute(strings: [string?, string?, string?, string?, string?], q: Na
   if (scratch[RouteSlot.Uid] >= 0) route.uid = scratch[RouteSlot.Uid];
   else if (q.uid !== undefined) route.uid = q.uid;
   else if (q.iif === undefined && process.getuid !== undefined) route.uid = process.getuid();
+  const pref = scratch[RouteSlot.Pref];
+  if (family === 6 && pref >= 0) route.pref = pref === 3 ? 'low' : pref === 1 ? 'high' : 'medium';
   // Answers may be shared through the cache: nobody may change one under another caller.
   Object.freeze(route.flags);
   return Object.freeze(route);

@@ -43,7 +43,32 @@ const red = paint(31);
 const dim = paint(2);
 const bold = paint(1);
 const mark = (ok) => (ok ? green('✔') : red('✘'));
-const say = (line = '') => console.log(line);
+const WIDTH = 100; // every line the demo prints fits in 100 columns
+
+/** Prints a line, wrapped at word boundaries to WIDTH columns; continuations indent 4 more. */
+const say = (line = '') => {
+  for (const l of String(line).split('\n')) console.log(wrapLine(l).join('\n'));
+};
+
+function wrapLine(line) {
+  // A painted line is wrapped as plain text and each piece painted again.
+  const painted = /^(\x1b\[\d+m)(.*)\x1b\[0m$/s.exec(line);
+  const [open, text] = painted ? [painted[1], painted[2]] : ['', line];
+  if (text.length <= WIDTH) return [line];
+  const indent = ' '.repeat(/^ */.exec(text)[0].length + 4);
+  const lines = [];
+  let current = '';
+  for (const word of text.split(/(?<=\S) (?=\S)/)) {
+    if (current && current.length + 1 + word.length > WIDTH) {
+      lines.push(current);
+      current = indent + word.trimStart();
+    } else {
+      current = current ? `${current} ${word}` : word;
+    }
+  }
+  if (current) lines.push(current);
+  return open ? lines.map((l) => `${open}${l}\x1b[0m`) : lines;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Which way the demo can run here: as root, inside a user namespace, or only as an explanation.
@@ -292,6 +317,9 @@ class Topology {
     say(dim('  The default route leaves through ethA; a worse one (higher metric) through ethB.'));
     say(dim('  Both routers drop packets whose source address belongs behind the other router (reverse-path filter).'));
     say();
+    say(`${bold('Weak end system:')} Linux picks the outgoing interface from the destination alone, so a socket bound to ethB's address can still leave through ethA, where router A drops it.`);
+    say(`${bold('Pinning:')} routebind ties each socket to the interface that owns its source address (SO_BINDTODEVICE), so route, source and interface always agree.`);
+    say();
     return true;
   }
 
@@ -341,6 +369,7 @@ function scenarios(ipv6) {
   const list = [tcpSection(4)];
   if (ipv6) list.push(tcpSection(6));
   list.push(udpSection(4));
+  if (ipv6) list.push(udpSection(6));
   let id = 0;
   for (const section of list) for (const step of section.steps) step.id = id++;
   return list;
@@ -480,7 +509,7 @@ function summarize(cases) {
   const failed = cases.filter((c) => !c.ok).length;
   say();
   if (failed === 0) {
-    say(green(`All ${cases.length} cases as expected: plain Node's packets from ethB's address were dropped; every routebind socket left through the interface that owns its source address and arrived.`));
+    say(green(`All ${cases.length} cases as expected: plain Node's packets from ethB's address were dropped; every routebind socket left through the interface that owns its source address, and arrived.`));
     return 0;
   }
   say(red(`${failed} of ${cases.length} cases did not behave as expected.`));

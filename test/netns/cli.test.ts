@@ -246,6 +246,70 @@ describe.skipIf(unsupported !== undefined)(`routebind CLI in namespaces${unsuppo
     }
   });
 
+  describe('output as ip prints it for the same topology', () => {
+    /** ip's first line, without the trailing blank and the `from ::` ip adds to IPv6 answers. */
+    const ipLine = (args: string[]) => t.exec(t.host, ['ip', ...args]).split('\n')[0].trimEnd().replace(/ from :: /, ' ');
+    const ours = (args: string[]) => {
+      const r = routebind(t.host, args);
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trimEnd();
+    };
+    const cases: Array<[string[], string[]]> = [];
+    beforeAll(() => {
+      cases.push(
+        [['route', 'get', t.farV4], ['get', t.farV4]],
+        [['route', 'get', t.farV4, 'oif', 'ethB'], ['get', t.farV4, '--interface', 'ethB']],
+        [['route', 'get', t.farV4, 'from', t.ethB.v4], ['get', t.farV4, '--from', t.ethB.v4]],
+        [['route', 'get', t.farV4, 'mark', '16', 'uid', '5'], ['get', t.farV4, '--mark', '16', '--uid', '5']],
+        [['route', 'get', t.farV4, 'ipproto', 'tcp', 'dport', '443', 'sport', '5000'], ['get', t.farV4, '--protocol', 'tcp', '--dport', '443', '--sport', '5000']],
+        [['route', 'get', t.ethA.v4], ['get', t.ethA.v4]],
+        [['route', 'get', '198.18.2.7'], ['get', '198.18.2.7']],
+        [['-6', 'route', 'get', t.farV6], ['get', t.farV6]],
+        [['-6', 'route', 'get', t.farV6, 'oif', 'ethB'], ['get', t.farV6, '--interface', 'ethB']],
+        [['-6', 'route', 'get', 'fd00:b::9'], ['get', 'fd00:b::9']],
+        [['-6', 'route', 'get', t.ethA.v6], ['get', t.ethA.v6]],
+      );
+    });
+
+    it('get prints what `ip route get` prints (IPv4 and IPv6: no table main, proto and pref kept)', () => {
+      for (const [ip, rb] of cases) expect(ours(rb), `ip ${ip.join(' ')}`).toBe(ipLine(ip));
+    });
+
+    it('a refused lookup is one line whose hint fits the case: blackhole EINVAL, unreachable, no interface', () => {
+      const cases: Array<[string[], string]> = [
+        [['get', '198.19.67.1'], 'routebind get: no route to 198.19.67.1 (EINVAL); hint: a blackhole route covers 198.19.67.1; `routebind routes` shows it'],
+        [['get', '198.19.66.1'], 'routebind get: no route to 198.19.66.1 (EHOSTUNREACH); hint: an unreachable route covers 198.19.66.1; `routebind routes` shows it'],
+        [['get', t.farV4, '--interface', 'nope0'], `routebind get: no route to ${t.farV4} through nope0 (ENODEV); hint: no interface is named nope0; \`routebind interfaces\` lists them`],
+      ];
+      for (const [args, line] of cases) {
+        const r = routebind(t.host, args);
+        expect(r.status, args.join(' ')).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toBe(`${line}\n`);
+      }
+    });
+
+    it('routes prints what `ip route show` prints: no /32 on host routes, no table main', () => {
+      const ipTable = (args: string[]) => t.exec(t.host, ['ip', ...args]).split('\n').map((l) => l.trimEnd()).filter(Boolean).join('\n');
+      expect(ours(['routes', '--table', 'main', '--family', '4'])).toBe(ipTable(['-4', 'route', 'show', 'table', 'main']));
+      expect(ours(['routes', '--table', 'main', '--family', '6'])).toBe(ipTable(['-6', 'route', 'show', 'table', 'main']));
+      expect(ours(['routes', '--table', 'local', '--family', '4'])).toBe(ipTable(['-4', 'route', 'show', 'table', 'local']));
+    });
+
+    it('interfaces NAME prints what `ip addr show NAME` prints, less qdisc, group, brd of the link and lifetimes', () => {
+      for (const name of ['lo', 'ethA', 'ethB']) {
+        const ip = t.exec(t.host, ['ip', 'addr', 'show', 'dev', name]).split('\n')
+          .filter((l) => l.trim() !== '' && !/^\s+valid_lft/.test(l))
+          .map((l) => l.trimEnd()
+            .replace(/^(\d+: [^:@]+)@[^:]+:/, '$1:')
+            .replace(/ qdisc \S+| group \S+| qlen \d+/g, '')
+            .replace(/^(\s+link\/\S+ \S+) brd \S+.*$/, '$1'))
+          .join('\n');
+        expect(ours(['interfaces', name]), name).toBe(ip);
+      }
+    });
+  });
+
   describe('connect', () => {
     it('--interface ethB connects to the far server from ethB\'s address, and says so', () => {
       const r = routebind(t.host, ['connect', `${t.farV4}:${PORT}`, '--interface', 'ethB']);
@@ -272,12 +336,35 @@ describe.skipIf(unsupported !== undefined)(`routebind CLI in namespaces${unsuppo
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, protocol: 'udp', decision: { interface: 'ethB', source: t.ethB.v4, pinned: 'SO_BINDTODEVICE' }, local: { address: t.ethB.v4 } });
     });
 
+    it('--mark as an unprivileged uid says SO_MARK needs CAP_NET_ADMIN, on one line, exit 1', () => {
+      const r = t.run(t.host, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, CLI, 'connect', `${t.farV4}:${PORT}`, '--mark', '7']);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stdout).toContain('Connection failed: EPERM');
+      expect(r.stderr).toBe('routebind connect: --mark 7: SO_MARK needs CAP_NET_ADMIN (EPERM); hint: run as root, or give node CAP_NET_ADMIN (systemd AmbientCapabilities=CAP_NET_ADMIN, or setcap cap_net_admin+ep)\n');
+      // With the privilege, the same mark is set and the connection made.
+      const root = routebind(t.host, ['connect', `${t.farV4}:${PORT}`, '--mark', '7']);
+      expect(root.status, root.stderr).toBe(0);
+    });
+
+    it('a route lookup refused through connect prints one line: what, the code once, no internal names', () => {
+      const r = routebind(t.host, ['connect', `${t.farV4}:${PORT}`, '--interface', 'nope0']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`routebind connect: connect ${t.farV4}:${PORT}: no route to ${t.farV4} through nope0 (ENODEV); hint: no such interface; \`routebind interfaces\` lists them\n`);
+      const blackhole = routebind(t.host, ['connect', `198.19.67.1:${PORT}`]);
+      expect(blackhole.status).toBe(1);
+      const line = blackhole.stderr.trim();
+      expect(line.split('\n')).toHaveLength(1);
+      expect(line).toMatch(new RegExp(`^routebind connect: connect 198\\.19\\.67\\.1:${PORT}: .+ \\(EINVAL\\)`));
+      expect(line.match(/EINVAL/g)).toHaveLength(1);
+      expect(line).not.toMatch(/routeTo|RTM_|Received/);
+    });
+
     it('--local-address of an address the host does not have fails at once with EADDRNOTAVAIL', () => {
       const r = routebind(t.host, ['connect', `${t.farV4}:${PORT}`, '--local-address', '198.18.9.9']);
       expect(r.status).not.toBe(0);
       expect(r.stdout).toContain('Connection failed: EADDRNOTAVAIL');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/^routebind connect: EADDRNOTAVAIL: .*198\.18\.9\.9/);
+      expect(r.stderr).toMatch(/^routebind connect: .*198\.18\.9\.9.* \(EADDRNOTAVAIL\); hint: /);
     });
   });
 });

@@ -83,9 +83,10 @@ describe.skipIf(unsupported !== undefined)(`route lookups as a socket sees them$
     expect(v4).toMatchObject({ ok: true, value: { interface: 'ethA', source: t.ethB.v4, from: t.ethB.v4, protocol: 'boot', metric: 100, uid: 0 } });
     expect(v6).toMatchObject({ ok: true, value: { interface: 'ethA', source: t.ethB.v6, preferredSource: t.ethA.v6, protocol: 'boot', metric: 100, uid: 0 } });
     expect(plain).toMatchObject({ ok: true, value: { source: t.ethA.v4, preferredSource: t.ethA.v4 } });
-    // The same fields in both families.
+    // The same fields in both families, but `pref`: an IPv6 router preference only.
+    if (v6.ok) expect(v6.value.pref).toBe('medium');
     if (v4.ok && v6.ok) {
-      const fields = (r: Route) => Object.keys(r).filter((k) => k !== 'preferredSource').sort();
+      const fields = (r: Route) => Object.keys(r).filter((k) => k !== 'preferredSource' && k !== 'pref').sort();
       expect(fields(v4.value)).toEqual(fields(v6.value));
     }
   });
