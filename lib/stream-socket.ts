@@ -101,6 +101,8 @@ export function asNodeError(error: SystemError, destination: IpLiteral, port: nu
     for (const said of [destination.address, address]) {
       if (said !== undefined && detail.startsWith(`${said}: `)) detail = detail.slice(said.length + 2);
     }
+    // routeTo's own wording ("198.19.0.1 via nope0 (RTM_GETLINK)") names internals: say it plainly.
+    detail = detail.replace(/\s*\((?:RTM_[A-Z]+|SIOC[A-Z]+)\)/g, '').replace(/^(\S+) via (\S+)$/, 'no route to $1 through $2');
     // A bare kernel refusal of the route lookup says only the destination: say what it means.
     if (detail === '' || detail === destination.address || detail.startsWith(`${destination.address}%`)) {
       const from = typeof error.address === 'string' && error.address !== destination.address ? ` from ${error.address}` : '';
