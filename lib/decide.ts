@@ -38,10 +38,10 @@ export interface ValidRouting {
   mark?: number;
 }
 
-export function validateRouting(o: RoutingOptions & { localAddress?: unknown }, prefix = 'options'): ValidRouting {
+export function validateRouting(o: RoutingOptions & { localAddress?: unknown }, prefix = 'options', localAddress: unknown = o.localAddress): ValidRouting {
   const v: ValidRouting = { pin: true, strict: false };
   if (o.interface !== undefined) v.interface = validateInterface(`${prefix}.interface`, o.interface);
-  if (o.localAddress !== undefined) v.localAddress = parseIpLiteral(`${prefix}.localAddress`, o.localAddress);
+  if (localAddress !== undefined) v.localAddress = parseIpLiteral(`${prefix}.localAddress`, localAddress);
   if (o.pin !== undefined) v.pin = validateBoolean(`${prefix}.pin`, o.pin);
   if (o.strict !== undefined) v.strict = validateBoolean(`${prefix}.strict`, o.strict);
   if (o.mark !== undefined) v.mark = validateInteger(`${prefix}.mark`, o.mark, 0, 0xffffffff);
