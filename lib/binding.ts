@@ -103,7 +103,7 @@ export interface NativeSocketSpec {
 export interface NativeSocket {
   fd: number;
   /** Opaque: the device and inode of the socket (fstat), so adoptSocket can tell it from a reused fd number. */
-  identity: string;
+  identity?: string;
   pinned: string | null;
   pinError?: string;
 }
@@ -178,6 +178,12 @@ export interface NativeBinding {
   /** Nanoseconds for `iterations` lookups of `destination` inside the addon (bench floor). */
   benchRouteGet(destination: string, iterations: number): number;
   createSocket(spec: NativeSocketSpec): NativeSocket;
+  /**
+   * createSocket's spec as arguments (flags: 1 strict, 2 reuseAddress, 4 reusePort,
+   * 8 bindAddressNoPort, 16 v6only given, 32 v6only), without the identity (no placeholder).
+   */
+  createSocketFrom(version: 4 | 6, type: 'tcp' | 'udp', address: string | undefined, port: number, scopeId: number | undefined,
+    ifindex: number | undefined, ifname: string | undefined, flags: number, mark: number | undefined): NativeSocket;
   closeSocket(fd: number): void;
   /**
    * dup3(from, to): the socket behind `from` now also answers at `to`. `identity` is the

@@ -11,5 +11,24 @@ import { native } from './binding';
  * notification before the call that made the change returns.
  */
 export function currentGeneration(): number {
-  return native.feedGeneration();
+  return held !== undefined ? held : native.feedGeneration();
+}
+
+// One decision (decide.ts) reads the feed once: its route lookups and interface lookups all
+// answer for the generation read when it began. A change announced while it runs is concurrent
+// with the call and is seen by the next one, as it would be had it come a moment later.
+let held: number | undefined;
+
+/**
+ * Reads the generation now (unless a hold is already in force) and makes currentGeneration()
+ * answer it until releaseGeneration(previous); returns the previous hold, for nesting.
+ */
+export function holdGeneration(): number | undefined {
+  const previous = held;
+  if (previous === undefined) held = native.feedGeneration();
+  return previous;
+}
+
+export function releaseGeneration(previous: number | undefined): void {
+  held = previous;
 }

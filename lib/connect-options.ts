@@ -162,12 +162,18 @@ export function validateConnect(options: Record<string, unknown>): ValidConnect 
 
   // routebind's own options.
   rejectMisspeltKeys('options', options);
-  const routing = validateRouting({ ...options, localAddress: localAddress || undefined } as Parameters<typeof validateRouting>[0]);
+  // An empty localAddress is none (Node ignores it); no copy of the caller's options for that.
+  const routing = validateRouting(options as Parameters<typeof validateRouting>[0], 'options', localAddress || undefined);
   validateRouteChangeMode('options.onRouteChange', options.onRouteChange);
 
-  const { fd: _fd, handle: _handle, ...socketOptions } = options;
-  void _fd;
-  void _handle;
+  // Copied without fd and handle only when they are there: the constructor gets its own copy.
+  let socketOptions = options;
+  if (options.fd !== undefined || options.handle !== undefined) {
+    const { fd: _fd, handle: _handle, ...rest } = options;
+    void _fd;
+    void _handle;
+    socketOptions = rest;
+  }
   return {
     host, port, hostFamily, localPort: (localPort as number) || undefined, autoSelectFamily, autoSelectFamilyAttemptTimeout, timeout, routing, socketOptions,
   };

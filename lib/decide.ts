@@ -1,5 +1,6 @@
 // The strong end-system decision: for one destination, which source to bind and which interface
 // to pin, so that the two always agree. Pure policy over routeTo() and interfaces().
+import { holdGeneration, releaseGeneration } from './coherence';
 import { isSystemError, systemError } from './errors';
 import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
 import { routeTo, type Route, type RouteQuery } from './route';
@@ -38,10 +39,10 @@ export interface ValidRouting {
   mark?: number;
 }
 
-export function validateRouting(o: RoutingOptions & { localAddress?: unknown }, prefix = 'options'): ValidRouting {
+export function validateRouting(o: RoutingOptions & { localAddress?: unknown }, prefix = 'options', localAddress: unknown = o.localAddress): ValidRouting {
   const v: ValidRouting = { pin: true, strict: false };
   if (o.interface !== undefined) v.interface = validateInterface(`${prefix}.interface`, o.interface);
-  if (o.localAddress !== undefined) v.localAddress = parseIpLiteral(`${prefix}.localAddress`, o.localAddress);
+  if (localAddress !== undefined) v.localAddress = parseIpLiteral(`${prefix}.localAddress`, localAddress);
   if (o.pin !== undefined) v.pin = validateBoolean(`${prefix}.pin`, o.pin);
   if (o.strict !== undefined) v.strict = validateBoolean(`${prefix}.strict`, o.strict);
   if (o.mark !== undefined) v.mark = validateInteger(`${prefix}.mark`, o.mark, 0, 0xffffffff);
@@ -103,7 +104,17 @@ function zoned(literal: IpLiteral): string {
  * Throws Node-shaped errors: ENETUNREACH, EADDRNOTAVAIL, ENODEV, EINVAL.
  */
 export function decide(destination: IpLiteral, routing: ValidRouting): Decision {
-  const base: RouteQuery = routing.mark !== undefined ? { mark: routing.mark } : {};
+  const previous = holdGeneration();
+  try {
+    return decideOnce(destination, routing);
+  } finally {
+    releaseGeneration(previous);
+  }
+}
+
+function decideOnce(destination: IpLiteral, routing: ValidRouting): Decision {
+  // No query at all without a mark: routeTo's cheapest cache path (the destination is the key).
+  const base: RouteQuery | undefined = routing.mark !== undefined ? { mark: routing.mark } : undefined;
   const target = zoned(destination);
   const local = routing.localAddress;
   let route: Route;
@@ -219,10 +230,9 @@ function unzoned(address: string | undefined): string | undefined {
  * routeTo() for a socket: its errors speak of the connect, and name an interface only as the
  * caller gave it or as the interface of the caller's localAddress.
  */
-function lookUp(target: string, query: RouteQuery, destination: IpLiteral, local: IpLiteral | undefined, through: string | number | undefined): Route {
+function lookUp(target: string, query: RouteQuery | undefined, destination: IpLiteral, local: IpLiteral | undefined, through: string | number | undefined): Route {
   try {
-    // An empty query takes routeTo's cheapest cache path (the destination string is the key).
-    return routeTo(target, Object.keys(query).length === 0 ? undefined : query);
+    return routeTo(target, query);
   } catch (error) {
     if (isSystemError(error)) {
       if (local !== undefined) error.address = local.address;

@@ -43,19 +43,13 @@ export function describeAsLayer(upper: object, lower: object): void {
  * @internal
  */
 export function record(target: object, decision: Decision | undefined, made: Pick<NativeSocket, 'pinned' | 'pinError'>, source: string, iface?: { name: string; index: number }): void {
-  const d: SocketDescription = {
-    source,
-    pinned: made.pinned as SocketDescription['pinned'],
-  };
-  if (decision) {
-    d.destination = decision.destination;
-    d.route = decision.route;
-    d.interface = decision.interface;
-    d.ifindex = decision.ifindex;
-  } else if (iface) {
-    d.interface = iface.name;
-    d.ifindex = iface.index;
-  }
+  // One literal per kind (no properties added one by one): record() runs on every connect.
+  const pinned = made.pinned as SocketDescription['pinned'];
+  const d: SocketDescription = decision
+    ? { source, pinned, destination: decision.destination, route: decision.route, interface: decision.interface, ifindex: decision.ifindex }
+    : iface
+      ? { source, pinned, interface: iface.name, ifindex: iface.index }
+      : { source, pinned };
   if (made.pinError !== undefined) d.pinError = made.pinError;
   descriptions.set(target, d);
 }

@@ -16,27 +16,45 @@ import { parseIpLiteral, type IpLiteral } from './validate';
  * @internal
  */
 export function openSocket(type: 'tcp' | 'udp', decision: Decision, routing: ValidRouting, extra: { port?: number; reuseAddress?: boolean; reusePort?: boolean; v6only?: boolean }): NativeSocket {
-  return native.createSocket({
-    version: decision.family,
-    type,
-    address: decision.source,
-    port: extra.port ?? 0,
-    ...(decision.scopeId !== undefined ? { scopeId: decision.scopeId } : {}),
-    ...(decision.pin ? { ifindex: decision.ifindex, ifname: decision.interface } : {}),
-    strict: routing.strict,
-    ...(routing.mark !== undefined ? { mark: routing.mark } : {}),
-    bindAddressNoPort: type === 'tcp' && !extra.port,
-    ...(extra.reuseAddress ? { reuseAddress: true } : {}),
-    ...(extra.reusePort ? { reusePort: true } : {}),
-    ...(extra.v6only !== undefined ? { v6only: extra.v6only } : {}),
-  });
+  // Positional (createSocketFrom): a connect's socket is made on every call, and each option
+  // read through N-API costs more than the rest of the argument passing together.
+  const port = extra.port ?? 0;
+  const flags = (routing.strict ? SOCKET_STRICT : 0) |
+    (type === 'tcp' && !port ? SOCKET_BIND_ADDRESS_NO_PORT : 0) |
+    (extra.reuseAddress ? SOCKET_REUSE_ADDRESS : 0) |
+    (extra.reusePort ? SOCKET_REUSE_PORT : 0) |
+    (extra.v6only !== undefined ? SOCKET_V6ONLY_SET | (extra.v6only ? SOCKET_V6ONLY : 0) : 0);
+  return native.createSocketFrom(decision.family, type, decision.source, port, decision.scopeId,
+    decision.pin ? decision.ifindex : undefined, decision.pin ? decision.interface : undefined, flags, routing.mark);
 }
+
+// createSocketFrom's flags (native/socket_posix.cc).
+const SOCKET_STRICT = 1;
+const SOCKET_REUSE_ADDRESS = 2;
+const SOCKET_REUSE_PORT = 4;
+const SOCKET_BIND_ADDRESS_NO_PORT = 8;
+const SOCKET_V6ONLY_SET = 16;
+const SOCKET_V6ONLY = 32;
 
 
 /** Wraps an fd in a net.Socket; if Node refuses it the fd is still ours, so close it. */
 export function wrapStream(fd: number, options: net.SocketConstructorOpts & { manualStart?: boolean }): net.Socket {
   try {
     return new net.Socket({ ...options, fd });
+  } catch (error) {
+    native.closeSocket(fd);
+    throw error;
+  }
+}
+
+
+/**
+ * wrapStream(fd, { ...options, manualStart: true }) in one copy of the caller's options (no read
+ * is started before connect; Node starts one itself once connected).
+ */
+export function wrapConnecting(fd: number, options: Record<string, unknown>): net.Socket {
+  try {
+    return new net.Socket({ ...options, manualStart: true, fd } as net.SocketConstructorOpts);
   } catch (error) {
     native.closeSocket(fd);
     throw error;

@@ -9,7 +9,7 @@ import { normalizeConnectArgs, validateConnect, type Listener, type ValidConnect
 import { isSystemError } from './errors';
 import type { RouteChangeEvents, RouteChangeMode } from './follow';
 import { connectToName } from './happy-eyeballs';
-import { wrapStream } from './open-socket';
+import { wrapConnecting } from './open-socket';
 import { addLocalDetail, asNodeError, closesLikeNode, failLater, followConnected as follow, openClient, stageOf } from './stream-socket';
 import { parseIpLiteral } from './validate';
 
@@ -77,7 +77,7 @@ function connectToAddress(v: ValidConnect, options: Record<string, unknown>, lis
   }
   // manualStart: no read is started before connect (Node starts one itself once connected).
   // noDelay, keepAlive and the rest of the constructor's options are Node's to apply.
-  const socket = wrapStream(made.fd, { ...v.socketOptions, manualStart: true } as net.SocketConstructorOpts);
+  const socket = wrapConnecting(made.fd, v.socketOptions);
   record(socket, decision, made, decision.source);
   if (v.timeout) socket.setTimeout(v.timeout);
   if (v.localPort) socket.prependListener('connectionAttemptFailed', (_a: string, _p: number, _f: number, error: Error) => addLocalDetail(error, destination.family, options.localAddress, v.localPort));

@@ -52,16 +52,18 @@ class NetlinkRouteBackend : public RouteBackend {
   }
 
   Status RouteGet(const RouteQuery& query, RouteInfo* out) override {
-    Status s = Lookup(query, false, out);
-    if (!s.ok() || out->version != 4 || out->table == 0) return s;
+    if (query.destination.version != 4) return Lookup(query, false, out);
     // An IPv4 answer (the dst cache entry) carries no protocol and no metric, an IPv6 one does:
-    // take both from the table entry that matched, so the two families answer the same fields.
+    // take both from the table entry that matched (RTM_F_FIB_MATCH), so the two families answer
+    // the same fields. Both requests go in one datagram and both replies come back in one
+    // recvmmsg: the kernel answers each request of a datagram before sendto() returns.
     RouteInfo match;
-    if (Lookup(query, true, &match).ok()) {
-      out->protocol = match.protocol;
-      out->has_priority = true;
-      out->priority = match.has_priority ? match.priority : 0;  // the kernel omits a metric of 0
-    }
+    bool matched = false;
+    Status s = LookupWithMatch(query, out, &match, &matched);
+    if (!s.ok() || out->version != 4 || out->table == 0 || !matched) return s;
+    out->protocol = match.protocol;
+    out->has_priority = true;
+    out->priority = match.has_priority ? match.priority : 0;  // the kernel omits a metric of 0
     return Status::Ok();
   }
 
@@ -118,6 +120,113 @@ class NetlinkRouteBackend : public RouteBackend {
     });
     if (!s.ok()) return s;
     return found ? Status::Ok() : Status::Fail(EBADMSG, "RTM_GETROUTE");
+  }
+
+  // One reply slot of LookupWithMatch: the answer to one of the two requests.
+  struct PendingLookup {
+    uint32_t seq = 0;
+    RouteInfo* out = nullptr;
+    bool answered = false;
+    bool found = false;
+    int error = 0;
+  };
+
+  // Accepts one message for `pending` (already matched by sequence number and port): a route,
+  // an error, or the end of the answer. Returns false when the message is malformed.
+  static bool AcceptLookupReply(const NetlinkMessage& msg, PendingLookup* pending) {
+    if (msg.type == NLMSG_ERROR) {
+      int error = 0;
+      if (!ParseErrorMessage(msg, &error)) return false;
+      pending->error = error;
+      pending->answered = true;
+    } else if (msg.type == NLMSG_DONE) {
+      int error = ParseDoneError(msg);
+      pending->error = error;
+      pending->answered = true;
+    } else if (msg.type == RTM_NEWROUTE) {
+      pending->found = ParseRouteMessage(msg, pending->out);
+      pending->answered = true;  // a lookup has exactly one answer
+    }
+    return true;
+  }
+
+  // The lookup and its RTM_F_FIB_MATCH twin, sent in one datagram (two netlink messages with
+  // their own sequence numbers), their replies read together. The checks are Transact's: only
+  // the kernel may answer (sender nl_pid 0), no truncated datagram, every message well formed,
+  // our sequence numbers and port only. *matched says whether the twin found a table entry; its
+  // failure is no failure of the lookup.
+  Status LookupWithMatch(const RouteQuery& query, RouteInfo* out, RouteInfo* match,
+                         bool* matched) {
+    static const char* const what = "RTM_GETROUTE";
+    uint8_t request[512];
+    PendingLookup lookup, twin;
+    lookup.seq = ++seq_;
+    lookup.out = out;
+    twin.seq = ++seq_;
+    twin.out = match;
+    size_t len = BuildRouteGetRequest(query, lookup.seq, request, sizeof request / 2, false);
+    if (len == 0) return Status::Fail(EINVAL, what);
+    size_t twin_len =
+        BuildRouteGetRequest(query, twin.seq, request + len, sizeof request - len, true);
+    if (twin_len == 0) return Status::Fail(EINVAL, what);
+
+    struct sockaddr_nl kernel = {};
+    kernel.nl_family = AF_NETLINK;
+    ssize_t sent;
+    do {
+      sent = sendto(fd_, request, len + twin_len, 0, reinterpret_cast<struct sockaddr*>(&kernel),
+                    sizeof kernel);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) return Status::Fail(errno, what);
+
+    // Each reply is a datagram of its own; the receive buffer is split between the two.
+    const size_t half = buffer_.size() / 2;
+    while (!lookup.answered || !twin.answered) {
+      struct sockaddr_nl from[2] = {};
+      struct iovec iov[2] = {{buffer_.data(), half}, {buffer_.data() + half, half}};
+      struct mmsghdr mh[2] = {};
+      for (int i = 0; i < 2; ++i) {
+        mh[i].msg_hdr.msg_name = &from[i];
+        mh[i].msg_hdr.msg_namelen = sizeof from[i];
+        mh[i].msg_hdr.msg_iov = &iov[i];
+        mh[i].msg_hdr.msg_iovlen = 1;
+      }
+      // MSG_WAITFORONE: block for the first datagram only, then take what is already queued.
+      int got = recvmmsg(fd_, mh, 2, MSG_WAITFORONE, nullptr);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        // The lookup's own answer is all a caller needs; a twin that never came is no error.
+        if (lookup.answered) break;
+        return Status::Fail(errno == EAGAIN ? ETIMEDOUT : errno, what);
+      }
+      for (int i = 0; i < got; ++i) {
+        const struct msghdr& h = mh[i].msg_hdr;
+        // Only the kernel may answer: another process (with CAP_NET_ADMIN) can send to our port.
+        if (h.msg_namelen < sizeof from[i] || from[i].nl_family != AF_NETLINK ||
+            from[i].nl_pid != 0) {
+          continue;
+        }
+        if (h.msg_flags & MSG_TRUNC) return Status::Fail(EMSGSIZE, what);
+        NetlinkMessageReader reader(static_cast<const uint8_t*>(iov[i].iov_base), mh[i].msg_len);
+        NetlinkMessage msg;
+        for (;;) {
+          NetlinkMessageReader::Result r = reader.Next(&msg);
+          if (r == NetlinkMessageReader::kEnd) break;
+          if (r == NetlinkMessageReader::kMalformed) return Status::Fail(EBADMSG, what);
+          if (msg.pid != 0 && msg.pid != port_id_) continue;
+          // Replies to an earlier request that timed out may still be queued: skip them.
+          PendingLookup* pending = msg.seq == lookup.seq ? &lookup
+                                   : msg.seq == twin.seq ? &twin
+                                                         : nullptr;
+          if (pending == nullptr || pending->answered) continue;
+          if (!AcceptLookupReply(msg, pending)) return Status::Fail(EBADMSG, what);
+        }
+      }
+    }
+    if (lookup.error != 0) return Status::Fail(lookup.error, what);
+    if (!lookup.found) return Status::Fail(EBADMSG, what);
+    *matched = twin.answered && twin.error == 0 && twin.found;
+    return Status::Ok();
   }
 
   // Sends one request and feeds each reply message with our sequence number to `on_message`

@@ -191,6 +191,42 @@ uint32_t UintOption(Napi::Object o, const char* key, uint32_t max, bool* present
   return static_cast<uint32_t>(d);
 }
 
+// Creates the socket a checked spec describes and hands JS { fd, identity?, pinned, pinError? }.
+Napi::Value MakeSocket(Napi::Env env, const SocketSpec& spec, bool with_identity) {
+  SocketResult result;
+  Status s = CreateBoundSocket(spec, &result);
+  if (!s.ok()) {
+    std::string detail;
+    if (std::string(s.syscall) == "bind") {
+      detail = spec.address.present() ? FormatIpAddress(spec.address) : (spec.version == 6 ? "::" : "0.0.0.0");
+      if (spec.port != 0) detail += ":" + std::to_string(spec.port);
+    } else if (spec.ifindex != 0 && !spec.ifname.empty()) {
+      detail = spec.ifname;
+    }
+    throw SystemError(env, s, detail);
+  }
+  // From here the fd is ours until JS holds its number: nothing may throw without closing it.
+  std::string identity;
+  if (with_identity && !IdentityOf(result.fd, &identity)) {
+    int error = errno;
+    close(result.fd);
+    throw SystemError(env, Status::Fail(error, "fstat"));
+  }
+  try {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("fd", result.fd);
+    if (with_identity) out.Set("identity", identity);
+    out.Set("pinned", result.pinned ? Napi::Value(Napi::String::New(env, kPinMechanism))
+                                    : env.Null());
+    if (result.pin_error != 0) out.Set("pinError", ErrorCodeName(result.pin_error));
+    return out;
+  } catch (...) {
+    close(result.fd);
+    throw;
+  }
+}
+
+
 // createSocket({ version, type, address?, port?, scopeId?, ifindex?, ifname?, strict?, mark?,
 //                reuseAddress?, reusePort?, bindAddressNoPort?, v6only?, unbound? })
 //   → { fd, identity, pinned, pinError? }
@@ -240,37 +276,71 @@ Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
   Napi::Value v6only = o.Get("v6only");
   if (!v6only.IsUndefined()) spec.v6only = v6only.ToBoolean().Value() ? 1 : 0;
 
-  SocketResult result;
-  Status s = CreateBoundSocket(spec, &result);
-  if (!s.ok()) {
-    std::string detail;
-    if (std::string(s.syscall) == "bind") {
-      detail = spec.address.present() ? FormatIpAddress(spec.address) : (spec.version == 6 ? "::" : "0.0.0.0");
-      if (spec.port != 0) detail += ":" + std::to_string(spec.port);
-    } else if (spec.ifindex != 0 && !spec.ifname.empty()) {
-      detail = spec.ifname;
+  return MakeSocket(env, spec, true);
+}
+
+// createSocketFrom(version, type, address, port, scopeId, ifindex, ifname, flags, mark)
+//   → { fd, pinned, pinError? }: createSocket for the connect path, with the same checks, but
+// positional (no property reads through N-API) and without the identity (an fstat only the
+// adoptSocket placeholder needs). address / ifname / mark may be undefined; flags is a bit set
+// of kFlag* below.
+constexpr uint32_t kFlagStrict = 1, kFlagReuseAddress = 2, kFlagReusePort = 4,
+                   kFlagBindAddressNoPort = 8, kFlagV6onlySet = 16, kFlagV6only = 32;
+
+uint32_t UintArgument(const Napi::CallbackInfo& info, size_t i, const char* key, uint32_t max,
+                      bool* present = nullptr) {
+  Napi::Value v = info[i];
+  if (present) *present = !v.IsUndefined();
+  if (v.IsUndefined()) return 0;
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+    throw TypedError(info.Env(), "RangeError", "ERR_OUT_OF_RANGE",
+                     std::string("The \"") + key + "\" option is out of range");
+  }
+  return static_cast<uint32_t>(d);
+}
+
+Napi::Value CreateSocketFrom(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SocketSpec spec;
+  uint32_t version = UintArgument(info, 0, "version", 6);
+  if (version != 4 && version != 6) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "version must be 4 or 6");
+  }
+  spec.version = static_cast<uint8_t>(version);
+  Napi::Value type = info[1];
+  if (!type.IsString()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "type must be 'tcp' or 'udp'");
+  }
+  std::string type_name = type.As<Napi::String>().Utf8Value();
+  if (type_name != "tcp" && type_name != "udp") {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "type must be 'tcp' or 'udp'");
+  }
+  spec.stream = type_name == "tcp";
+  Napi::Value address = info[2];
+  if (!address.IsUndefined()) {
+    if (!address.IsString() || !ParseIpAddress(address.As<Napi::String>().Utf8Value(), &spec.address) ||
+        spec.address.version != spec.version) {
+      throw TypedError(env, "TypeError", "ERR_INVALID_IP_ADDRESS",
+                       "address is not an IP address of the socket's version");
     }
-    throw SystemError(env, s, detail);
   }
-  // From here the fd is ours until JS holds its number: nothing may throw without closing it.
-  std::string identity;
-  if (!IdentityOf(result.fd, &identity)) {
-    int error = errno;
-    close(result.fd);
-    throw SystemError(env, Status::Fail(error, "fstat"));
+  spec.port = static_cast<uint16_t>(UintArgument(info, 3, "port", 0xffff));
+  spec.scope_id = UintArgument(info, 4, "scopeId", 0x7fffffff);
+  spec.ifindex = UintArgument(info, 5, "ifindex", 0x7fffffff);
+  Napi::Value ifname = info[6];
+  if (ifname.IsString()) spec.ifname = ifname.As<Napi::String>().Utf8Value();
+  if (spec.ifname.size() >= IFNAMSIZ || spec.ifname.find('\0') != std::string::npos) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "ifname is not an interface name");
   }
-  try {
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("fd", result.fd);
-    out.Set("identity", identity);
-    out.Set("pinned", result.pinned ? Napi::Value(Napi::String::New(env, kPinMechanism))
-                                    : env.Null());
-    if (result.pin_error != 0) out.Set("pinError", ErrorCodeName(result.pin_error));
-    return out;
-  } catch (...) {
-    close(result.fd);
-    throw;
-  }
+  uint32_t flags = UintArgument(info, 7, "flags", 0xff);
+  spec.strict = (flags & kFlagStrict) != 0;
+  spec.reuse_address = (flags & kFlagReuseAddress) != 0;
+  spec.reuse_port = (flags & kFlagReusePort) != 0;
+  spec.bind_address_no_port = (flags & kFlagBindAddressNoPort) != 0;
+  if (flags & kFlagV6onlySet) spec.v6only = (flags & kFlagV6only) ? 1 : 0;
+  spec.mark = UintArgument(info, 8, "mark", 0xffffffffu, &spec.has_mark);
+  return MakeSocket(env, spec, false);
 }
 
 // adoptSocket(from, to, identity): makes fd `to` (a placeholder socket Node already wraps) refer to
@@ -384,6 +454,7 @@ Napi::Value CloseSocket(const Napi::CallbackInfo& info) {
 
 void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("createSocket", Napi::Function::New(env, CreateSocket, "createSocket"));
+  exports.Set("createSocketFrom", Napi::Function::New(env, CreateSocketFrom, "createSocketFrom"));
   exports.Set("closeSocket", Napi::Function::New(env, CloseSocket, "closeSocket"));
   exports.Set("adoptSocket", Napi::Function::New(env, AdoptSocket, "adoptSocket"));
   exports.Set("setSocketReuse", Napi::Function::New(env, SetSocketReuse, "setSocketReuse"));
