@@ -296,7 +296,10 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
       // Asked for nothing in particular: where routebind finds no route the kernel decides, as
       // for Node's own socket. Asked for an interface or address: the send()/connect() fails
       // with routebind's reason, where Node reports its lookup errors (callback, else 'error').
-      if (routing.interface === undefined && routing.localAddress === undefined) return undefined;
+      // A mark, strict, or a socket option the kernel refused is never dropped silently.
+      const refusedOption = isSystemError(thrown) && thrown.syscall === 'setsockopt';
+      const askedNothing = routing.interface === undefined && routing.localAddress === undefined && routing.mark === undefined && !routing.strict;
+      if (askedNothing && !refusedOption) return undefined;
       answered = { host: implicit.host, args: [operationError(implicit.syscall, error, implicit.host, implicit.port)] };
       return unroutedSocket(flags);
     }

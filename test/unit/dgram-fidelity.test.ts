@@ -349,4 +349,25 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
     ]);
   });
 
+
+  const root = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+  it.skipIf(!root)('a mark the kernel refuses (no CAP_NET_ADMIN) fails the implicit bind\'s send(), never sends unmarked', () => {
+    const script = `
+      const rb = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist'))});
+      const dgram = require('node:dgram');
+      const server = dgram.createSocket('udp4');
+      server.bind(0, '127.0.0.1', () => {
+        const got = [];
+        server.on('message', (m) => got.push(String(m)));
+        const u = rb.createSocket({ type: 'udp4', mark: 7 });
+        u.on('error', (e) => { console.log(JSON.stringify({ event: e.code })); process.exit(0); });
+        u.send('x', server.address().port, '127.0.0.1', (err) => {
+          setTimeout(() => { console.log(JSON.stringify({ callback: err && err.code, syscall: err && err.syscall, received: got })); process.exit(0); }, 100);
+        });
+      });`;
+    const unprivileged = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(JSON.parse(unprivileged.stdout)).toEqual({ callback: 'EPERM', syscall: 'send', received: [] });
+    const privileged = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(JSON.parse(privileged.stdout)).toEqual({ callback: null, syscall: null, received: ['x'] });
+  });
 });
