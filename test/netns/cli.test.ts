@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildTwoUplinkHost, namespaceSupport, ROOT, type Topology, lineReader } from './topology';
 
+// Root's uid without any capability (as an unprivileged service runs): the checkout stays readable,
+// which a private temporary clone is not to another uid.
+const NO_CAPABILITIES = ['--bounding-set=-all', '--inh-caps=-all', '--securebits', '+noroot,+noroot_locked'];
+
 const unsupported = namespaceSupport();
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const PORT = 7000;
@@ -336,8 +340,8 @@ describe.skipIf(unsupported !== undefined)(`routebind CLI in namespaces${unsuppo
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, protocol: 'udp', decision: { interface: 'ethB', source: t.ethB.v4, pinned: 'SO_BINDTODEVICE' }, local: { address: t.ethB.v4 } });
     });
 
-    it('--mark as an unprivileged uid says SO_MARK needs CAP_NET_ADMIN, on one line, exit 1', () => {
-      const r = t.run(t.host, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, CLI, 'connect', `${t.farV4}:${PORT}`, '--mark', '7']);
+    it('--mark without CAP_NET_ADMIN says SO_MARK needs CAP_NET_ADMIN, on one line, exit 1', () => {
+      const r = t.run(t.host, ['setpriv', ...NO_CAPABILITIES, process.execPath, CLI, 'connect', `${t.farV4}:${PORT}`, '--mark', '7']);
       expect(r.status, r.stderr).toBe(1);
       expect(r.stdout).toContain('Connection failed: EPERM');
       expect(r.stderr).toBe('routebind connect: --mark 7: SO_MARK needs CAP_NET_ADMIN (EPERM); hint: run as root, or give node CAP_NET_ADMIN (systemd AmbientCapabilities=CAP_NET_ADMIN, or setcap cap_net_admin+ep)\n');

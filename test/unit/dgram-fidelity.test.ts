@@ -11,6 +11,10 @@ import { describe, expect, it } from 'vitest';
 
 import * as routebind from '../../lib/index';
 
+// Root's uid without any capability (as an unprivileged service runs): the checkout stays readable,
+// which a private temporary clone is not to another uid.
+const NO_CAPABILITIES = ['--bounding-set=-all', '--inh-caps=-all', '--securebits', '+noroot,+noroot_locked'];
+
 type Make = (type: unknown, listener?: unknown) => dgram.Socket;
 const nodeMake = dgram.createSocket as unknown as Make;
 const routedMake = routebind.createSocket as unknown as Make;
@@ -365,7 +369,7 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
           setTimeout(() => { console.log(JSON.stringify({ callback: err && err.code, syscall: err && err.syscall, received: got })); process.exit(0); }, 100);
         });
       });`;
-    const unprivileged = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const unprivileged = spawnSync('setpriv', [...NO_CAPABILITIES, process.execPath, '-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(JSON.parse(unprivileged.stdout)).toEqual({ callback: 'EPERM', syscall: 'send', received: [] });
     const privileged = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(JSON.parse(privileged.stdout)).toEqual({ callback: null, syscall: null, received: ['x'] });
