@@ -179,16 +179,50 @@ Status CreateBoundSocket(const SocketSpec& spec, SocketResult* out) {
 
 bool BoolOption(Napi::Object o, const char* key) { return o.Get(key).ToBoolean().Value(); }
 
-uint32_t UintOption(Napi::Object o, const char* key, uint32_t max, bool* present = nullptr) {
-  Napi::Value v = o.Get(key);
+// A whole number in [0, max] or undefined (0, *present false): the range check every numeric
+// socket option gets, by key for createSocket and by position for createSocketFrom.
+uint32_t UintValue(Napi::Value v, const char* key, uint32_t max, bool* present = nullptr) {
   if (present) *present = !v.IsUndefined();
   if (v.IsUndefined()) return 0;
   double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
   if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint32_t>(d))) {
-    throw TypedError(o.Env(), "RangeError", "ERR_OUT_OF_RANGE",
+    throw TypedError(v.Env(), "RangeError", "ERR_OUT_OF_RANGE",
                      std::string("The \"") + key + "\" option is out of range");
   }
   return static_cast<uint32_t>(d);
+}
+
+// The fields createSocket and createSocketFrom share, checked the same way whichever way they came.
+void ReadAddressing(Napi::Env env, Napi::Value version, Napi::Value type, Napi::Value address,
+                    Napi::Value port, Napi::Value scope_id, Napi::Value ifindex, Napi::Value ifname,
+                    SocketSpec* spec) {
+  uint32_t v = UintValue(version, "version", 6);
+  if (v != 4 && v != 6) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "version must be 4 or 6");
+  }
+  spec->version = static_cast<uint8_t>(v);
+  if (!type.IsString()) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "type must be 'tcp' or 'udp'");
+  }
+  std::string type_name = type.As<Napi::String>().Utf8Value();
+  if (type_name != "tcp" && type_name != "udp") {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "type must be 'tcp' or 'udp'");
+  }
+  spec->stream = type_name == "tcp";
+  if (!address.IsUndefined()) {
+    if (!address.IsString() || !ParseIpAddress(address.As<Napi::String>().Utf8Value(), &spec->address) ||
+        spec->address.version != spec->version) {
+      throw TypedError(env, "TypeError", "ERR_INVALID_IP_ADDRESS",
+                       "address is not an IP address of the socket's version");
+    }
+  }
+  spec->port = static_cast<uint16_t>(UintValue(port, "port", 0xffff));
+  spec->scope_id = UintValue(scope_id, "scopeId", 0x7fffffff);
+  spec->ifindex = UintValue(ifindex, "ifindex", 0x7fffffff);
+  if (ifname.IsString()) spec->ifname = ifname.As<Napi::String>().Utf8Value();
+  if (spec->ifname.size() >= IFNAMSIZ || spec->ifname.find('\0') != std::string::npos) {
+    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "ifname is not an interface name");
+  }
 }
 
 // Creates the socket a checked spec describes and hands JS { fd, identity?, pinned, pinError? }.
@@ -237,38 +271,10 @@ Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
   }
   Napi::Object o = info[0].As<Napi::Object>();
   SocketSpec spec;
-  uint32_t version = UintOption(o, "version", 6);
-  if (version != 4 && version != 6) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "version must be 4 or 6");
-  }
-  spec.version = static_cast<uint8_t>(version);
-  Napi::Value type = o.Get("type");
-  if (!type.IsString()) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "type must be 'tcp' or 'udp'");
-  }
-  std::string type_name = type.As<Napi::String>().Utf8Value();
-  if (type_name != "tcp" && type_name != "udp") {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "type must be 'tcp' or 'udp'");
-  }
-  spec.stream = type_name == "tcp";
-  Napi::Value address = o.Get("address");
-  if (!address.IsUndefined()) {
-    if (!address.IsString() || !ParseIpAddress(address.As<Napi::String>().Utf8Value(), &spec.address) ||
-        spec.address.version != spec.version) {
-      throw TypedError(env, "TypeError", "ERR_INVALID_IP_ADDRESS",
-                       "address is not an IP address of the socket's version");
-    }
-  }
-  spec.port = static_cast<uint16_t>(UintOption(o, "port", 0xffff));
-  spec.scope_id = UintOption(o, "scopeId", 0x7fffffff);
-  spec.ifindex = UintOption(o, "ifindex", 0x7fffffff);
-  Napi::Value ifname = o.Get("ifname");
-  if (ifname.IsString()) spec.ifname = ifname.As<Napi::String>().Utf8Value();
-  if (spec.ifname.size() >= IFNAMSIZ || spec.ifname.find('\0') != std::string::npos) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "ifname is not an interface name");
-  }
+  ReadAddressing(env, o.Get("version"), o.Get("type"), o.Get("address"), o.Get("port"),
+                 o.Get("scopeId"), o.Get("ifindex"), o.Get("ifname"), &spec);
   spec.strict = BoolOption(o, "strict");
-  spec.mark = UintOption(o, "mark", 0xffffffffu, &spec.has_mark);
+  spec.mark = UintValue(o.Get("mark"), "mark", 0xffffffffu, &spec.has_mark);
   spec.reuse_address = BoolOption(o, "reuseAddress");
   spec.reuse_port = BoolOption(o, "reusePort");
   spec.bind_address_no_port = BoolOption(o, "bindAddressNoPort");
@@ -287,59 +293,17 @@ Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
 constexpr uint32_t kFlagStrict = 1, kFlagReuseAddress = 2, kFlagReusePort = 4,
                    kFlagBindAddressNoPort = 8, kFlagV6onlySet = 16, kFlagV6only = 32;
 
-uint32_t UintArgument(const Napi::CallbackInfo& info, size_t i, const char* key, uint32_t max,
-                      bool* present = nullptr) {
-  Napi::Value v = info[i];
-  if (present) *present = !v.IsUndefined();
-  if (v.IsUndefined()) return 0;
-  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-  if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint32_t>(d))) {
-    throw TypedError(info.Env(), "RangeError", "ERR_OUT_OF_RANGE",
-                     std::string("The \"") + key + "\" option is out of range");
-  }
-  return static_cast<uint32_t>(d);
-}
-
 Napi::Value CreateSocketFrom(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SocketSpec spec;
-  uint32_t version = UintArgument(info, 0, "version", 6);
-  if (version != 4 && version != 6) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "version must be 4 or 6");
-  }
-  spec.version = static_cast<uint8_t>(version);
-  Napi::Value type = info[1];
-  if (!type.IsString()) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "type must be 'tcp' or 'udp'");
-  }
-  std::string type_name = type.As<Napi::String>().Utf8Value();
-  if (type_name != "tcp" && type_name != "udp") {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "type must be 'tcp' or 'udp'");
-  }
-  spec.stream = type_name == "tcp";
-  Napi::Value address = info[2];
-  if (!address.IsUndefined()) {
-    if (!address.IsString() || !ParseIpAddress(address.As<Napi::String>().Utf8Value(), &spec.address) ||
-        spec.address.version != spec.version) {
-      throw TypedError(env, "TypeError", "ERR_INVALID_IP_ADDRESS",
-                       "address is not an IP address of the socket's version");
-    }
-  }
-  spec.port = static_cast<uint16_t>(UintArgument(info, 3, "port", 0xffff));
-  spec.scope_id = UintArgument(info, 4, "scopeId", 0x7fffffff);
-  spec.ifindex = UintArgument(info, 5, "ifindex", 0x7fffffff);
-  Napi::Value ifname = info[6];
-  if (ifname.IsString()) spec.ifname = ifname.As<Napi::String>().Utf8Value();
-  if (spec.ifname.size() >= IFNAMSIZ || spec.ifname.find('\0') != std::string::npos) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "ifname is not an interface name");
-  }
-  uint32_t flags = UintArgument(info, 7, "flags", 0xff);
+  ReadAddressing(env, info[0], info[1], info[2], info[3], info[4], info[5], info[6], &spec);
+  uint32_t flags = UintValue(info[7], "flags", 0xff);
   spec.strict = (flags & kFlagStrict) != 0;
   spec.reuse_address = (flags & kFlagReuseAddress) != 0;
   spec.reuse_port = (flags & kFlagReusePort) != 0;
   spec.bind_address_no_port = (flags & kFlagBindAddressNoPort) != 0;
   if (flags & kFlagV6onlySet) spec.v6only = (flags & kFlagV6only) ? 1 : 0;
-  spec.mark = UintArgument(info, 8, "mark", 0xffffffffu, &spec.has_mark);
+  spec.mark = UintValue(info[8], "mark", 0xffffffffu, &spec.has_mark);
   return MakeSocket(env, spec, false);
 }
 
