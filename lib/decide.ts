@@ -4,7 +4,7 @@ import { holdGeneration, releaseGeneration } from './coherence';
 import { isSystemError, systemError } from './errors';
 import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
 import { routeTo, type Route, type RouteQuery } from './route';
-import { ipv6Words, parseIpLiteral, validateBoolean, validateInteger, validateInterface, type IpLiteral } from './validate';
+import { ipv6Words, isLinkLocal6, parseIpLiteral, validateBoolean, validateInteger, validateInterface, type IpLiteral } from './validate';
 
 /** Options every routebind socket takes on top of Node's own. */
 export interface RoutingOptions {
@@ -83,10 +83,6 @@ function firstUsableAddress(iface: NetworkInterface, family: 4 | 6, linkLocal: b
     ...candidates,
   ];
   return ranked[0]?.address.split('%')[0];
-}
-
-function isLinkLocal6(address: string): boolean {
-  return /^fe[89ab]/i.test(address);
 }
 
 function zoned(literal: IpLiteral): string {

@@ -18,7 +18,7 @@ import { isSystemError, type SystemError } from './errors';
 import { interfaceNamed } from './interfaces';
 import { bindForServer, localOwner, openSocket, socketError, zoneInterface } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
-import { parseIpLiteral, validateInterface, type IpLiteral } from './validate';
+import { isLinkLocal6, isWildcard, parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (dgram.createSocket =
 // routebind.createSocket), and routebind must not then call itself.
@@ -90,18 +90,10 @@ function handleOf(socket: dgram.Socket): UdpHandle | null {
   return state.handle;
 }
 
-function isWildcard(address: string): boolean {
-  return address === '0.0.0.0' || address === '::';
-}
-
 /** The text after routebind's own "syscall CODE subject: " prefix: the reason alone. */
 function reasonOf(error: Error): string {
   const at = error.message.indexOf(': ');
   return at === -1 ? error.message : error.message.slice(at + 2);
-}
-
-function isLinkLocal(address: string): boolean {
-  return /^fe[89ab]/i.test(address);
 }
 
 /**
@@ -110,7 +102,7 @@ function isLinkLocal(address: string): boolean {
  * than in routeTo()'s, whose `options.interface` the caller never passed.
  */
 function zoneConflict(destination: IpLiteral, iface: string | number, why: string): SystemError | undefined {
-  if (destination.zone === undefined || !isLinkLocal(destination.address)) return undefined;
+  if (destination.zone === undefined || !isLinkLocal6(destination.address)) return undefined;
   const zoned = zoneInterface(destination.zone);
   if (zoned !== undefined && zoned.ifindex === interfaceNamed(iface)?.ifindex) return undefined;
   return socketError('connect', 'EINVAL', `${destination.address}%${destination.zone}`, 0, `the zone %${destination.zone} names ${zoned ? zoned.name : 'no interface'}, but ${why}`);
@@ -225,7 +217,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
       const conflict = zoneConflict(destination, pinned.interface, `the socket is pinned to ${pinned.interface}`);
       if (conflict !== undefined) return conflict;
       // A link-local source is the pinned interface's own (another link may have the same address).
-      const local = isWildcard(pinned.source) || isLinkLocal(pinned.source) ? undefined : parseIpLiteral('address', pinned.source);
+      const local = isWildcard(pinned.source) || isLinkLocal6(pinned.source) ? undefined : parseIpLiteral('address', pinned.source);
       decide(destination, { ...routing, interface: pinned.interface, ...(local ? { localAddress: local } : {}) });
       return undefined;
     } catch (error) {

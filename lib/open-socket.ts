@@ -9,7 +9,7 @@ import { type Decision, type ValidRouting } from './decide';
 import { record } from './describe';
 import { isSystemError, type SystemError } from './errors';
 import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
-import { parseIpLiteral, type IpLiteral } from './validate';
+import { isLinkLocal6, isWildcard, parseIpLiteral, type IpLiteral } from './validate';
 
 /**
  * Opens the socket a decision calls for: bound to its source, pinned to its interface.
@@ -67,8 +67,9 @@ export function zoneInterface(zone: string): NetworkInterface | undefined {
   return interfaceNamed(/^\d+$/.test(zone) ? Number(zone) : zone);
 }
 
-function isLinkLocal6(address: string): boolean {
-  return /^fe[89ab]/i.test(address) || /^ff[0-9a-f]2:/i.test(address);
+/** Addresses a zone decides between: link-local unicast, and link-local multicast (ffx2::/16). */
+function isZoned6(address: string): boolean {
+  return isLinkLocal6(address) || /^ff[0-9a-f]2:/i.test(address);
 }
 
 /**
@@ -79,7 +80,7 @@ function isLinkLocal6(address: string): boolean {
  */
 export function localOwner(literal: IpLiteral): { owner?: NetworkInterface; zoneUnknown?: true } {
   const owners = ownersOf(literal.address); // indexed once per cache generation
-  if (literal.zone === undefined || !isLinkLocal6(literal.address)) return { owner: owners[0] };
+  if (literal.zone === undefined || !isZoned6(literal.address)) return { owner: owners[0] };
   const zoned = zoneInterface(literal.zone);
   if (zoned === undefined) return { zoneUnknown: true };
   return owners.some((o) => o.ifindex === zoned.ifindex) ? { owner: zoned } : {};
@@ -125,7 +126,7 @@ export interface ServerBind {
 export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind' | 'listen', spec: ServerBind, routing: ValidRouting, target: object): NativeSocket {
   const { address, port } = spec;
   const iface = spec.interface;
-  const wildcard = address === undefined || address === '0.0.0.0' || address === '::';
+  const wildcard = address === undefined || isWildcard(address);
   const literal = wildcard ? undefined : parseIpLiteral('address', address);
   const shown = address ?? (family === 6 ? '::' : '0.0.0.0');
   let owner = iface === undefined ? undefined : interfaceNamed(iface);
@@ -139,7 +140,7 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind
     }
     const holder = found.owner;
     if (holder === undefined) {
-      throw socketError(syscall, 'EADDRNOTAVAIL', shown, port, literal.zone !== undefined && isLinkLocal6(literal.address)
+      throw socketError(syscall, 'EADDRNOTAVAIL', shown, port, literal.zone !== undefined && isZoned6(literal.address)
         ? `${literal.zone} has no address ${literal.address}`
         : `no interface of this host has ${literal.address}`);
     }
@@ -162,7 +163,7 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind
       type,
       ...(literal ? { address: literal.address } : {}),
       port,
-      ...(literal?.zone !== undefined && owner && isLinkLocal6(literal.address) ? { scopeId: owner.ifindex } : {}),
+      ...(literal?.zone !== undefined && owner && isZoned6(literal.address) ? { scopeId: owner.ifindex } : {}),
       ...(pin && owner ? { ifindex: owner.ifindex, ifname: owner.name } : {}),
       strict: routing.strict,
       ...(routing.mark !== undefined ? { mark: routing.mark } : {}),

@@ -3,15 +3,7 @@ import { native, RouteSlot, type NativeRoute, type NativeRouteQuery } from './bi
 import { currentGeneration } from './coherence';
 import { invalidArgType, invalidArgValue, isSystemError, systemError } from './errors';
 import { protocolName, routeFlagNames, routeTypeName, scopeName, TABLES, type RouteType, type Scope } from './names';
-import {
-  parseIpLiteral,
-  rejectUnknownKeys,
-  validateInteger,
-  validateInterface,
-  validateObject,
-  validatePort,
-  validateProtocol,
-} from './validate';
+import { isLinkLocal6, parseIpLiteral, rejectUnknownKeys, validateInteger, validateInterface, validateObject, validatePort, validateProtocol } from './validate';
 
 /** The policy inputs of `ip route get`; each maps to the RTM_GETROUTE attribute iproute2 sends. */
 export interface RouteQuery {
@@ -181,10 +173,6 @@ function sameInterface(a: string | number, b: string | number): boolean {
 }
 
 const scratch = new Float64Array(native.routeScratch);
-
-function isLinkLocal6(address: string): boolean {
-  return address.length > 3 && address.charCodeAt(0) === 0x66 && address.charCodeAt(1) === 0x65 && /^fe[89ab]/.test(address);
-}
 
 /** Builds the answer to `q` from the addon's scratch slots (see RouteSlot) and its five strings. */
 function readRoute(strings: [string?, string?, string?, string?, string?], q: NativeRouteQuery): Route {

@@ -10,7 +10,7 @@ import { describe, setDescription } from './describe';
 import { isSystemError } from './errors';
 import { bindForServer, wrapStream } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
-import { validateInterface } from './validate';
+import { isWildcard, validateInterface } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (net.createServer =
 // routebind.createServer), and routebind must not then call itself.
@@ -146,6 +146,3 @@ export function createServer(options?: ServerOptions | ((socket: net.Socket) => 
   return server as TcpServer;
 }
 
-function isWildcard(host: string): boolean {
-  return host === '0.0.0.0' || host === '::';
-}

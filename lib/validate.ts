@@ -92,6 +92,16 @@ export function ipv6Words(text: string): number[] {
   return [...head, ...new Array<number>(Math.max(fill, 0)).fill(0), ...rest, ...tail];
 }
 
+/** An IPv6 link-local unicast address (fe80::/10), whose meaning depends on its zone. */
+export function isLinkLocal6(address: string): boolean {
+  return /^fe[89ab]/i.test(address);
+}
+
+/** The wildcard address of either family: bind to every address. */
+export function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
 export function isInterfaceName(name: string): boolean {
   // The kernel's dev_valid_name(): no '/', ':' or white space, not '.' or '..'; at most
   // ALTIFNAMSIZ - 1 bytes, since an alternative name is as good as the name.
