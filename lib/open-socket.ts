@@ -28,7 +28,7 @@ export function openSocket(type: 'tcp' | 'udp', decision: Decision, routing: Val
     decision.pin ? decision.ifindex : undefined, decision.pin ? decision.interface : undefined, flags, routing.mark);
 }
 
-// createSocketFrom's flags (native/socket_posix.cc).
+// createSocketFrom's flags (native/posix/sockets.cc).
 const SOCKET_STRICT = 1;
 const SOCKET_REUSE_ADDRESS = 2;
 const SOCKET_REUSE_PORT = 4;

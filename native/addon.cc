@@ -13,8 +13,7 @@
 #include "errors.h"
 #include "ip_address.h"
 #include "js_objects.h"
-#include "netlink_parser.h"
-#include "sockets.h"
+#include "platform.h"
 #include "watch.h"
 
 namespace routebind {
@@ -262,49 +261,6 @@ Napi::Value LinkName(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, *name);
 }
 
-// Test and fuzz entry: runs the parser over bytes from JS, with no kernel involved.
-Napi::Value ParseNetlink(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw TypedError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "expected a Uint8Array");
-  }
-  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
-  NetlinkMessageReader reader(bytes.Data(), bytes.ByteLength());
-  Napi::Array out = Napi::Array::New(env);
-  NetlinkMessage msg;
-  uint32_t n = 0;
-  for (;;) {
-    NetlinkMessageReader::Result r = reader.Next(&msg);
-    if (r == NetlinkMessageReader::kEnd) break;
-    if (r == NetlinkMessageReader::kMalformed) {
-      throw TypedError(env, "TypeError", "ERR_NETLINK_MALFORMED",
-                       "netlink message header runs past the buffer");
-    }
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("type", msg.type);
-    o.Set("flags", msg.flags);
-    o.Set("seq", msg.seq);
-    RouteInfo route;
-    LinkInfo link;
-    AddressInfo address;
-    int error = 0;
-    if (ParseRouteMessage(msg, &route)) {
-      o.Set("route", RouteObject(env, nullptr, route));
-    } else if (ParseLinkMessage(msg, &link)) {
-      o.Set("link", LinkObject(env, link));
-    } else if (ParseAddressMessage(msg, &address)) {
-      o.Set("address", AddressObject(env, address));
-    } else if (ParseErrorMessage(msg, &error)) {
-      o.Set("error", error);
-    } else {
-      o.Set("invalid", true);
-    }
-    out.Set(n++, o);
-  }
-  return out;
-}
-
 }  // namespace
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
@@ -321,8 +277,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("linkIndex", Napi::Function::New(env, LinkIndex, "linkIndex"));
   exports.Set("linkName", Napi::Function::New(env, LinkName, "linkName"));
   exports.Set("benchRouteGet", Napi::Function::New(env, BenchRouteGet, "benchRouteGet"));
-  exports.Set("parseNetlink", Napi::Function::New(env, ParseNetlink, "parseNetlink"));
-  InitSockets(env, exports);
+  exports.Set("platform", kPlatformName);
+  InitPlatform(env, exports);
   InitWatch(env, exports);
   return exports;
 }

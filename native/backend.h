@@ -50,9 +50,12 @@ struct ChangeEvent {
   LinkInfo link;
 };
 
-// A non-blocking source of change notifications (rtnetlink multicast groups on Linux), one per
-// environment, joined to every group that can change a route lookup's answer. Its fd can be
-// watched by the event loop; Drain() never blocks.
+// A non-blocking source of change notifications (rtnetlink multicast groups on Linux, a PF_ROUTE
+// socket on macOS, iphlpapi callbacks on Windows), one per environment, joined to every group
+// that can change a route lookup's answer. Drain() never blocks. The event loop learns that
+// there is something to drain in one of two ways: a POSIX feed is a pollable fd (uv_poll, and
+// the cache check costs one recv()); a feed whose OS calls back on threads of its own returns
+// fd() == -1 and calls the wake-up it was given from those threads instead (uv_async).
 class ChangeFeed {
  public:
   // What a notification is about. Rules, nexthop objects and per-interface settings (netconf)
@@ -67,7 +70,12 @@ class ChangeFeed {
   virtual ~ChangeFeed() = default;
   static Status Create(std::unique_ptr<ChangeFeed>* out);
 
-  virtual int fd() const = 0;
+  // The fd the loop polls, or -1 for a feed that wakes the loop itself (StartWaking).
+  virtual int fd() const { return -1; }
+  // For fd() == -1 feeds: `wake` may be called from any thread, any number of times, until
+  // StopWaking() returns (which waits for callbacks in flight).
+  virtual void StartWaking(std::function<void()> wake) { (void)wake; }
+  virtual void StopWaking() {}
   // The receive buffer the kernel granted (bytes of queued notifications it holds).
   virtual int receive_buffer() const = 0;
   // Reads everything queued, accepting only messages the kernel sent. Link notifications, and

@@ -1,6 +1,8 @@
 // The environment's one change feed (SharedFeed) and the ChangeWatcher class that subscribes to
-// it: a uv_poll_t on the environment's own loop (no thread, no thread-pool slot) reads the feed
-// while anyone watches, and feedGeneration() reads it without blocking for the route cache.
+// it: while anyone watches, the environment's own loop reads the feed (no thread of ours, no
+// thread-pool slot), through a uv_poll_t on its fd (Linux, macOS) or a uv_async_t the OS's
+// notification threads signal (Windows); feedGeneration() reads it without blocking for the
+// route cache.
 // Nothing here lets a C++ exception reach libuv, a cleanup hook or a finalizer: a worker may be
 // terminated at any point, and then every call into JS fails.
 #include "watch.h"
@@ -119,7 +121,12 @@ class ChangeWatcher : public Napi::ObjectWrap<ChangeWatcher> {
 // The loop's side of the feed. Its lifetime ends in libuv's close callbacks, which may come
 // after the SharedFeed is gone, so it is allocated on its own.
 struct SharedFeed::LoopHandles {
-  uv_poll_t poll;
+  // One of the two, by the feed's kind (ChangeFeed::fd()); both are closed the same way.
+  union {
+    uv_poll_t poll;
+    uv_async_t ready;
+  };
+  bool polls = true;
   uv_async_t scheduled;
   SharedFeed* feed = nullptr;
   napi_async_cleanup_hook_handle hook = nullptr;
@@ -182,11 +189,15 @@ Status SharedFeed::EnsureHandles() {
     return Status::Fail(EINVAL, "uv_default_loop");
   }
   auto* h = new LoopHandles();
-  int err = uv_poll_init(loop, &h->poll, feed_->fd());
+  h->polls = feed_->fd() >= 0;
+  int err = h->polls ? uv_poll_init(loop, &h->poll, feed_->fd())
+                     : uv_async_init(loop, &h->ready, OnWoken);
   if (err != 0) {
+    const char* call = h->polls ? "uv_poll_init" : "uv_async_init";
     delete h;
-    return Status::Fail(-err, "uv_poll_init");
+    return Status::Fail(-err, call);
   }
+  // Both members begin with libuv's handle fields: data, ref and close apply to either.
   h->poll.data = h;
   h->open = 1;
   err = uv_async_init(loop, &h->scheduled, OnScheduled);
@@ -211,6 +222,8 @@ Status SharedFeed::EnsureHandles() {
 void SharedFeed::CloseHandles() {
   LoopHandles* h = handles_;
   if (h == nullptr) return;
+  // No OS thread may signal the handle once it is closing.
+  if (!h->polls && polling_) feed_->StopWaking();
   handles_ = nullptr;
   polling_ = false;
   h->feed = nullptr;
@@ -241,9 +254,8 @@ Status SharedFeed::Subscribe(ChangeWatcher* watcher, uint32_t groups) {
   // What was announced before the watcher existed is not its business.
   Sync();
   if (!polling_) {
-    int err = uv_poll_start(&handles_->poll, UV_READABLE, OnReadable);
-    if (err != 0) return Status::Fail(-err, "uv_poll_start");
-    polling_ = true;
+    Status started = StartListening();
+    if (!started.ok()) return started;
   }
   watcher->since = next_seq_;
   subscribers_.push_back(watcher);
@@ -258,8 +270,14 @@ void SharedFeed::Unsubscribe(ChangeWatcher* watcher) {
   for (ChangeWatcher* w : subscribers_) wanted_ |= w->groups();
   if (subscribers_.empty()) {
     queue_.clear();
-    // The cache check still reads the socket; only the loop stops watching it.
-    if (polling_ && handles_ != nullptr) uv_poll_stop(&handles_->poll);
+    // The cache check still reads the feed; only the loop stops watching it.
+    if (polling_ && handles_ != nullptr) {
+      if (handles_->polls) {
+        uv_poll_stop(&handles_->poll);
+      } else {
+        feed_->StopWaking();
+      }
+    }
     polling_ = false;
   }
   UpdateRef();
@@ -276,6 +294,18 @@ void SharedFeed::UpdateRef() {
   }
 }
 
+Status SharedFeed::StartListening() {
+  if (handles_->polls) {
+    int err = uv_poll_start(&handles_->poll, UV_READABLE, OnReadable);
+    if (err != 0) return Status::Fail(-err, "uv_poll_start");
+  } else {
+    uv_async_t* ready = &handles_->ready;
+    feed_->StartWaking([ready] { uv_async_send(ready); });
+  }
+  polling_ = true;
+  return Status::Ok();
+}
+
 void SharedFeed::Schedule() {
   if (handles_ != nullptr && !subscribers_.empty()) uv_async_send(&handles_->scheduled);
 }
@@ -290,6 +320,18 @@ void SharedFeed::OnReadable(uv_poll_t* handle, int status, int /*events*/) {
     self->DeliverQueued();
   } catch (...) {
     // The environment is ending (a terminated worker): nothing can be told to JS any more.
+  }
+}
+
+// A feed without an fd signalled from the OS's thread: the same work as a readable fd.
+void SharedFeed::OnWoken(uv_async_t* handle) {
+  auto* h = static_cast<LoopHandles*>(handle->data);
+  SharedFeed* self = h->feed;
+  if (self == nullptr) return;
+  try {
+    self->Drain();
+    self->DeliverQueued();
+  } catch (...) {
   }
 }
 

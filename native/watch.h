@@ -17,8 +17,9 @@ namespace routebind {
 class AddonState;
 class ChangeWatcher;
 
-// One per environment. Sync() reads the socket without blocking (the cache check); while a
-// watcher subscribes, a uv_poll_t on the environment's loop reads it too, and events read by
+// One per environment. Sync() reads the feed without blocking (the cache check); while a
+// watcher subscribes, the environment's loop reads it too (uv_poll on its fd, or uv_async when
+// the OS signals from its own threads), and events read by
 // either are queued and handed to each subscriber whose groups they match.
 class SharedFeed {
  public:
@@ -52,11 +53,13 @@ class SharedFeed {
 
   void Drain();
   Status EnsureHandles();
+  Status StartListening();
   void Schedule();
   void DeliverQueued();
   void RestartAfterError();
   void CloseHandles();
   static void OnReadable(uv_poll_t* handle, int status, int events);
+  static void OnWoken(uv_async_t* handle);
   static void OnScheduled(uv_async_t* handle);
   static void OnTeardown(napi_async_cleanup_hook_handle hook, void* arg);
 

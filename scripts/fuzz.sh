@@ -16,8 +16,8 @@ iterations=${1:-2000000}
 seed=${2:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 cxx=${CXX:-$(command -v g++ || command -v clang++)}
 
-sources=(test/fuzz/netlink_parser_fuzz.cc native/netlink_parser.cc)
-headers=(native/netlink_parser.h native/route.h)
+sources=(test/fuzz/netlink_parser_fuzz.cc native/linux/netlink_parser.cc)
+headers=(native/linux/netlink_parser.h native/route.h)
 binary=build/fuzz/netlink_parser_fuzz
 # Rebuilt only when a source (or this script, which holds the flags) changed: the test suite runs
 # it several times.

@@ -1,4 +1,4 @@
-// Fuzz target for the netlink parser (native/netlink_parser.cc): every message of any buffer is
+// Fuzz target for the netlink parser (native/linux/netlink_parser.cc): every message of any buffer is
 // offered to every parser. scripts/fuzz.sh builds it with AddressSanitizer and UBSan (no
 // recovery: the first report ends the run) around the deterministic mutation driver below;
 // LLVMFuzzerTestOneInput also links with libFuzzer as it is.
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "../../native/netlink_parser.h"
+#include "../../native/linux/netlink_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   routebind::NetlinkMessageReader reader(data, size);

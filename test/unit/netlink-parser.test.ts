@@ -1,4 +1,4 @@
-// The pure rtnetlink parser (native/netlink_parser.cc) driven through native.parseNetlink: real
+// The pure rtnetlink parser (native/linux/netlink_parser.cc) driven through native.parseNetlink: real
 // replies captured from the kernel (fixtures/capture-netlink.py), hand-built messages, every
 // malformation we can think of, and a deterministic fuzz loop. No sockets, no privileges.
 import { readFileSync } from 'node:fs';
