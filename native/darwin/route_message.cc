@@ -166,26 +166,7 @@ bool IsLinkLocalScoped6(const uint8_t* a) {
 // The kernel keeps a link-local address's zone in its second 16-bit word (the KAME embedding):
 // it is moved to *zone and cleared, so the address reads as users write it.
 bool IpOf(const SockaddrView& sa, IpAddress* out, uint32_t* zone = nullptr) {
-  if (sa.family == kAfInet && sa.len >= kSinAddr + 4) {
-    out->version = 4;
-    std::memcpy(out->bytes, sa.data + kSinAddr, 4);
-    return true;
-  }
-  if (sa.family == kAfInet6 && sa.len >= kSin6Addr + 16) {
-    out->version = 6;
-    std::memcpy(out->bytes, sa.data + kSin6Addr, 16);
-    uint32_t embedded = 0;
-    if (IsLinkLocalScoped6(out->bytes)) {
-      embedded = static_cast<uint32_t>(out->bytes[2]) << 8 | out->bytes[3];
-      out->bytes[2] = out->bytes[3] = 0;
-    }
-    if (zone != nullptr) {
-      *zone = sa.len >= kSin6ScopeId + 4 ? Read32(sa.data + kSin6ScopeId) : 0;
-      if (*zone == 0) *zone = embedded;
-    }
-    return true;
-  }
-  return false;
+  return IpFromSockaddr(sa.data, sa.len, out, zone);
 }
 
 // A netmask is stored short: sa_len covers only up to its last non-zero byte (0 for /0), and
@@ -222,7 +203,34 @@ const char* LinkOf(const SockaddrView& sa, LinkAddress* out) {
   return nullptr;
 }
 
-uint32_t LinuxFlags(uint32_t bsd) {
+}  // namespace
+
+bool IpFromSockaddr(const uint8_t* sa, size_t len, IpAddress* out, uint32_t* zone) {
+  uint8_t family = len >= 2 ? sa[1] : kAfUnspec;
+  if (family == kAfInet && len >= kSinAddr + 4) {
+    out->version = 4;
+    std::memcpy(out->bytes, sa + kSinAddr, 4);
+    if (zone != nullptr) *zone = 0;
+    return true;
+  }
+  if (family == kAfInet6 && len >= kSin6Addr + 16) {
+    out->version = 6;
+    std::memcpy(out->bytes, sa + kSin6Addr, 16);
+    uint32_t embedded = 0;
+    if (IsLinkLocalScoped6(out->bytes)) {
+      embedded = static_cast<uint32_t>(out->bytes[2]) << 8 | out->bytes[3];
+      out->bytes[2] = out->bytes[3] = 0;
+    }
+    if (zone != nullptr) {
+      *zone = len >= kSin6ScopeId + 4 ? Read32(sa + kSin6ScopeId) : 0;
+      if (*zone == 0) *zone = embedded;
+    }
+    return true;
+  }
+  return false;
+}
+
+uint32_t LinuxInterfaceFlags(uint32_t bsd) {
   // IFF_UP through IFF_ALLMULTI (0x1..0x200) share their values; multicast moved.
   uint32_t flags = bsd & 0x3ff;
   if (bsd & kIffMulticast) flags |= kLinuxIffMulticast;
@@ -252,8 +260,6 @@ uint8_t AddressScope(const IpAddress& a) {
   if (std::memcmp(a.bytes, kLoopback6, 16) == 0) return kScopeHost;
   return a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80 ? kScopeLink : kScopeUniverse;
 }
-
-}  // namespace
 
 PfRouteReader::Result PfRouteReader::Next(PfRouteMessage* out) {
   if (offset_ >= size_) return kEnd;
@@ -402,7 +408,7 @@ const char* ParseInterfaceMessage(const PfRouteMessage& msg, InterfaceMessageHea
   }
   *link = LinkInfo();
   link->index = header->index;
-  link->flags = LinuxFlags(header->flags);
+  link->flags = LinuxInterfaceFlags(header->flags);
   link->mtu = header->mtu;
   link->type = LinuxLinkType(header->if_type);
   link->operstate = (link->flags & kLinuxIffLowerUp) ? kOperUp : kOperDown;

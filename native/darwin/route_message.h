@@ -147,4 +147,16 @@ size_t BuildRouteGetRequest(const IpAddress& destination, uint32_t ifscope, int3
 // The prefix length of a netmask's bytes (missing bytes are zeros), -1 if not contiguous.
 int PrefixLength(const uint8_t* mask, size_t size);
 
+// The mappings the parsers use, shared with the getifaddrs(3) side of the backend.
+// An IP address out of a sockaddr_in / sockaddr_in6 of `len` bytes (false for another family or
+// one too short). A link-local address's zone, which the kernel may keep embedded in its second
+// 16-bit word, is moved to *zone (when sin6_scope_id is 0) and cleared from the address.
+bool IpFromSockaddr(const uint8_t* sa, size_t len, IpAddress* out, uint32_t* zone);
+// macOS IFF_* → Linux IFF_* (multicast moves; IFF_LOWER_UP when up and running).
+uint32_t LinuxInterfaceFlags(uint32_t bsd_flags);
+// IFT_* → ARPHRD_*.
+uint16_t LinuxLinkType(uint8_t if_type);
+// RT_SCOPE_HOST for loopback, RT_SCOPE_LINK for link-local, RT_SCOPE_UNIVERSE otherwise.
+uint8_t AddressScope(const IpAddress& address);
+
 }  // namespace routebind

@@ -17,11 +17,15 @@
 #include "ip_address.h"
 #include "sockets.h"
 
+// Linux's numbers, for C libraries older than the kernel. Never on macOS, where 24 is
+// IP_RECVTTL: an option macOS lacks is left out, not defined by number.
+#if defined(__linux__)
 #ifndef SO_BINDTOIFINDEX
 #define SO_BINDTOIFINDEX 62
 #endif
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 #endif
 
 namespace routebind {
@@ -57,6 +61,8 @@ int PinToInterface(int fd, const SocketSpec& spec) {
 #elif defined(__APPLE__)
 const char* const kPinMechanism = "IP_BOUND_IF";
 
+// By index, unprivileged, and as often as wanted. It constrains what the socket sends (and
+// which scoped route it uses); unlike SO_BINDTODEVICE it does not filter what it receives.
 int PinToInterface(int fd, const SocketSpec& spec) {
   int index = static_cast<int>(spec.ifindex);
   if (spec.version == 6) return SetOption(fd, IPPROTO_IPV6, IPV6_BOUND_IF, index);
@@ -64,11 +70,42 @@ int PinToInterface(int fd, const SocketSpec& spec) {
 }
 #endif
 
+#if defined(__APPLE__)
+// macOS has neither SOCK_CLOEXEC / SOCK_NONBLOCK nor dup3: the flags are set right after, on a
+// number no other thread of this addon has seen yet.
+int OpenSocket(int family, int type) {
+  int fd = socket(family, type, 0);
+  if (fd < 0) return -1;
+  int fl = fcntl(fd, F_GETFL);
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+    int error = errno;
+    close(fd);
+    errno = error;
+    return -1;
+  }
+  return fd;
+}
+
+// dup2 clears FD_CLOEXEC on `to`; put it back as dup3(..., O_CLOEXEC) would have.
+int DuplicateOnto(int from, int to) {
+  if (dup2(from, to) < 0) return -1;
+  return fcntl(to, F_SETFD, FD_CLOEXEC) < 0 ? -1 : 0;
+}
+const char* const kDupCall = "dup2";
+// TCP_KEEPIDLE's name on macOS.
+constexpr int kTcpKeepIdle = TCP_KEEPALIVE;
+#else
+int OpenSocket(int family, int type) { return socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); }
+int DuplicateOnto(int from, int to) { return dup3(from, to, O_CLOEXEC); }
+const char* const kDupCall = "dup3";
+constexpr int kTcpKeepIdle = TCP_KEEPIDLE;
+#endif
+
 // Options Node may already have applied to a placeholder (setNoDelay, setKeepAlive) would be lost
 // with it; carry them over to the socket that replaces it.
 void CopyStreamOptions(int from, int to) {
   const int options[][2] = {{IPPROTO_TCP, TCP_NODELAY}, {SOL_SOCKET, SO_KEEPALIVE},
-                            {IPPROTO_TCP, TCP_KEEPIDLE}, {IPPROTO_TCP, TCP_KEEPINTVL},
+                            {IPPROTO_TCP, kTcpKeepIdle}, {IPPROTO_TCP, TCP_KEEPINTVL},
                             {IPPROTO_TCP, TCP_KEEPCNT}};
   for (const auto& option : options) {
     int value = 0;
@@ -108,7 +145,7 @@ Status CreateBoundSocket(const SocketSpec& spec, SocketResult* out) {
   int type = spec.stream ? SOCK_STREAM : SOCK_DGRAM;
   // Non-blocking from birth: libuv would set it anyway, and a socket installed over another fd
   // number keeps the flags of its own open file description, not the old one's.
-  int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int fd = OpenSocket(family, type);
   if (fd < 0) return Status::Fail(errno, "socket");
   auto fail = [fd](int error, const char* syscall) {
     close(fd);
@@ -144,6 +181,7 @@ Status CreateBoundSocket(const SocketSpec& spec, SocketResult* out) {
       out->pin_error = err;
     }
   }
+#if defined(__linux__)
   if (spec.stream && spec.bind_address_no_port && spec.port == 0 &&
       !no_bind_address_no_port.load(std::memory_order_relaxed)) {
     // The port is chosen at connect(), per destination, as for an unbound socket: without it
@@ -153,6 +191,7 @@ Status CreateBoundSocket(const SocketSpec& spec, SocketResult* out) {
       no_bind_address_no_port.store(true, std::memory_order_relaxed);
     }
   }
+#endif  // macOS has no such option: its bind() takes the port at once, as without it
 
   struct sockaddr_storage ss = {};
   socklen_t len;
@@ -332,14 +371,14 @@ Napi::Value AdoptSocket(const Napi::CallbackInfo& info) {
   // could still close and reuse `to` in between, which no POSIX call can rule out.
   std::string actual;
   if (!IdentityOf(to, &actual) || actual != expected) {
-    throw SystemError(env, Status::Fail(EBADF, "dup3"),
+    throw SystemError(env, Status::Fail(EBADF, kDupCall),
                       "fd " + std::to_string(to) + " is no longer the placeholder socket");
   }
   struct stat st;
   if (fstat(from, &st) != 0) throw SystemError(env, Status::Fail(errno, "fstat"));
-  if (!S_ISSOCK(st.st_mode)) throw SystemError(env, Status::Fail(ENOTSOCK, "dup3"));
+  if (!S_ISSOCK(st.st_mode)) throw SystemError(env, Status::Fail(ENOTSOCK, kDupCall));
   CopyStreamOptions(to, from);
-  if (dup3(from, to, O_CLOEXEC) < 0) throw SystemError(env, Status::Fail(errno, "dup3"));
+  if (DuplicateOnto(from, to) < 0) throw SystemError(env, Status::Fail(errno, kDupCall));
   return env.Undefined();
 }
 

@@ -164,7 +164,7 @@ export async function build(target, { root = ROOT, out = path.join(root, 'prebui
   mkdirSync(path.dirname(out), { recursive: true });
   const unstripped = path.join(path.dirname(out), 'routebind.unstripped.node');
   // zig cannot make an MH_BUNDLE (-bundle); Node dlopen()s a dylib just as well.
-  await run([zig, 'c++', '-target', triple, '-shared', '-Wl,-undefined,dynamic_lookup', '-o', unstripped, ...objects], env);
+  await run([zig, 'c++', '-target', triple, '-shared', '-Wl,-undefined,dynamic_lookup', '-Wl,-install_name,@rpath/routebind.node', '-o', unstripped, ...objects], env);
   const tmp = `${out}.tmp`;
   await run([strip, '-x', unstripped, '-o', tmp], env);
   renameSync(tmp, out);

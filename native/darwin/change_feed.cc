@@ -1,0 +1,148 @@
+// macOS change feed: a non-blocking PF_ROUTE socket (route(4)), which receives every routing
+// message the kernel sends: route, address and interface changes, and every process's lookups.
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "backend.h"
+#include "route_message.h"
+
+namespace routebind {
+
+namespace {
+
+// As on Linux: room for a burst of a few thousand notifications before the kernel drops them
+// (ENOBUFS) and Drain() reports an overflow. macOS caps it at kern.ipc.maxsockbuf.
+constexpr int kWantedReceiveBuffer = 4 * 1024 * 1024;
+
+class PfRouteChangeFeed : public ChangeFeed {
+ public:
+  ~PfRouteChangeFeed() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  Status Open() {
+    fd_ = socket(PF_ROUTE, SOCK_RAW, AF_UNSPEC);
+    if (fd_ < 0) return Status::Fail(errno, "socket");
+    // No SOCK_CLOEXEC / SOCK_NONBLOCK on macOS.
+    if (fcntl(fd_, F_SETFD, FD_CLOEXEC) < 0) return Status::Fail(errno, "fcntl");
+    int fl = fcntl(fd_, F_GETFL);
+    if (fl < 0 || fcntl(fd_, F_SETFL, fl | O_NONBLOCK) < 0) return Status::Fail(errno, "fcntl");
+    // Ask for less when the cap refuses the whole: any buffer is better than the default 8 KiB.
+    for (int size = kWantedReceiveBuffer; size >= 64 * 1024; size /= 2) {
+      if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) == 0) break;
+    }
+    int size = 0;
+    socklen_t len = sizeof size;
+    if (getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, &len) == 0) receive_buffer_ = size;
+    buffer_.resize(64 * 1024);
+    return Status::Ok();
+  }
+
+  int fd() const override { return fd_; }
+  int receive_buffer() const override { return receive_buffer_; }
+
+  size_t Drain(uint32_t parse, const std::function<void(const ChangeEvent&)>& on_event,
+               bool* overflowed) override {
+    size_t count = 0;
+    for (;;) {
+      ssize_t got = recv(fd_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        if (errno == ENOBUFS) {  // the kernel dropped messages: the caller must resync
+          *overflowed = true;
+          continue;
+        }
+        return count;  // EAGAIN: nothing more queued
+      }
+      if (got == 0) return count;
+      PfRouteReader reader(buffer_.data(), static_cast<size_t>(got));
+      PfRouteMessage msg;
+      for (;;) {
+        PfRouteReader::Result r = reader.Next(&msg);
+        if (r == PfRouteReader::kEnd) break;
+        if (r == PfRouteReader::kMalformed) {  // cannot tell what it announced: resync
+          *overflowed = true;
+          break;
+        }
+        count += Handle(msg, parse, on_event);
+      }
+    }
+  }
+
+ private:
+  // One message: 1 when it may change a lookup's answer (it counts for the cache), else 0.
+  static size_t Handle(const PfRouteMessage& msg, uint32_t parse,
+                       const std::function<void(const ChangeEvent&)>& on_event) {
+    ChangeEvent event;
+    switch (msg.type) {
+      case pfroute::kRtmAdd:
+      case pfroute::kRtmDelete:
+      case pfroute::kRtmChange:
+      case pfroute::kRtmRedirect: {
+        RouteMessageHeader header;
+        // One that cannot be read still announced a change: it counts (caches start over),
+        // but makes no event.
+        if (ParseRouteMessage(msg, &header, &event.route, nullptr) != nullptr) return 1;
+        // Cloned host routes and neighbour entries come and go with traffic; they are caches
+        // of a lookup's answer, not changes of it (Linux's RTM_F_CLONED exceptions).
+        if (header.flags & (pfroute::kRtfWasCloned | pfroute::kRtfLlinfo)) return 0;
+        event.kind = ChangeEvent::kRoute;
+        event.group = event.route.version == 4 ? kRoutes4 : kRoutes6;
+        event.removed = msg.type == pfroute::kRtmDelete;
+        event.replaced = msg.type == pfroute::kRtmChange;
+        break;
+      }
+      case pfroute::kRtmNewAddr:
+      case pfroute::kRtmDelAddr: {
+        InterfaceMessageHeader header;
+        if (ParseAddressMessage(msg, &header, &event.address) != nullptr) return 1;
+        event.kind = ChangeEvent::kAddress;
+        event.group = event.address.version == 4 ? kAddresses4 : kAddresses6;
+        event.removed = msg.type == pfroute::kRtmDelAddr;
+        break;
+      }
+      case pfroute::kRtmIfInfo: {
+        InterfaceMessageHeader header;
+        if (ParseInterfaceMessage(msg, &header, &event.link) != nullptr) return 1;
+        event.kind = ChangeEvent::kLink;
+        event.group = kLinks;
+        // RTM_IFINFO carries no name; an index the kernel no longer knows has gone (macOS
+        // announces departures through kernel events, not the routing socket).
+        char name[IF_NAMESIZE];
+        if (event.link.name.empty()) {
+          if (if_indextoname(event.link.index, name) != nullptr) {
+            event.link.name = name;
+          } else {
+            event.removed = true;
+          }
+        }
+        break;
+      }
+      default:
+        return 0;  // RTM_GET (everyone's lookups, ours too), RTM_MISS, multicast memberships
+    }
+    if ((event.group & (parse | kLinks)) != 0) on_event(event);
+    return 1;
+  }
+
+  int fd_ = -1;
+  int receive_buffer_ = 0;
+  std::vector<uint8_t> buffer_;
+};
+
+}  // namespace
+
+Status ChangeFeed::Create(std::unique_ptr<ChangeFeed>* out) {
+  auto feed = std::make_unique<PfRouteChangeFeed>();
+  Status s = feed->Open();
+  if (s.ok()) *out = std::move(feed);
+  return s;
+}
+
+}  // namespace routebind
