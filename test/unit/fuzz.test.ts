@@ -1,6 +1,7 @@
-// The netlink parser under AddressSanitizer and UBSan (scripts/fuzz.sh): the corpus in
-// test/fuzz/corpus/ (captured replies and the regression cases) and, for a few fixed seeds, the same
-// mutations on every run. `npm run fuzz` is the long run with a fresh seed.
+// The netlink parser and the macOS PF_ROUTE parser under AddressSanitizer and UBSan
+// (scripts/fuzz.sh): each one's corpus (test/fuzz/corpus/: captured replies and the regression
+// cases; test/fuzz/route_message_corpus/: messages built from the documented layout) and, for a few
+// fixed seeds, the same mutations on every run. `npm run fuzz` is the long run with a fresh seed.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 const root = path.join(__dirname, '..', '..');
 const compiler = spawnSync('sh', ['-c', 'command -v g++ || command -v clang++']).stdout?.toString().trim();
 const corpus = readdirSync(path.join(root, 'test', 'fuzz', 'corpus')).filter((f) => f.endsWith('.hex'));
+const routeCorpus = readdirSync(path.join(root, 'test', 'fuzz', 'route_message_corpus')).filter((f) => f.endsWith('.hex'));
 
 function fuzz(iterations: number, seed: number, env: Record<string, string> = {}) {
   return spawnSync('bash', [path.join(root, 'scripts', 'fuzz.sh'), String(iterations), String(seed)], {
@@ -16,16 +18,17 @@ function fuzz(iterations: number, seed: number, env: Record<string, string> = {}
   });
 }
 
-describe.skipIf(!compiler)(`netlink parser fuzzing${compiler ? '' : ' (skipped: no C++ compiler)'}`, () => {
+describe.skipIf(!compiler)(`netlink and PF_ROUTE parser fuzzing${compiler ? '' : ' (skipped: no C++ compiler)'}`, () => {
   it('keeps the regression inputs for the INT_MIN error codes in its corpus', () => {
     expect(corpus).toEqual(expect.arrayContaining(['regression-error-int-min.hex', 'regression-done-int-min.hex']));
   });
 
   for (const seed of [1, 2, 3]) {
-    it(`runs the corpus, then 100,000 mutations from seed ${seed}, without a sanitizer report`, () => {
+    it(`runs each parser's corpus, then 100,000 mutations from seed ${seed}, without a sanitizer report`, () => {
       const r = fuzz(100_000, seed);
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-      expect(r.stdout).toContain(`fuzz: ${corpus.length} corpus inputs, then 100000 mutated inputs from seed ${seed}`);
+      expect(r.stdout).toContain(`fuzz: target netlink_parser_fuzz\nfuzz: ${corpus.length} corpus inputs, then 100000 mutated inputs from seed ${seed}`);
+      expect(r.stdout).toContain(`fuzz: target route_message_fuzz\nfuzz: ${routeCorpus.length} corpus inputs, then 100000 mutated inputs from seed ${seed}`);
       expect(r.stderr).not.toMatch(/runtime error|Sanitizer/);
     }, 240_000);
   }
