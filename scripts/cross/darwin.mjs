@@ -28,6 +28,17 @@ export function cacheDir() {
   return base;
 }
 
+/** The environment zig runs in: its compile cache (libc++ for each target) kept with the download. */
+export function zigEnv() {
+  const cache = path.join(cacheDir(), 'zig-cache');
+  return { ...process.env, ZIG_GLOBAL_CACHE_DIR: cache, ZIG_LOCAL_CACHE_DIR: cache };
+}
+
+/** zig's -target for a routebind target name. */
+export function zigTarget(target) {
+  return TARGETS[target];
+}
+
 function noToolchain(message) {
   return Object.assign(new Error(message), { code: 'ENOTOOLCHAIN' });
 }
@@ -124,8 +135,8 @@ function run(argv, env) {
 }
 
 /**
- * Builds `target` into `out` (stripped). With keepObjects the unstripped dylib stays beside it
- * as routebind.unstripped.node, for checks that read its symbols.
+ * Builds `target` into `out` (stripped). With keepUnstripped the unstripped dylib stays beside it
+ * as routebind.unstripped.node.
  */
 export async function build(target, { root = ROOT, out = path.join(root, 'prebuilds', target, 'routebind.node'), keepUnstripped = false } = {}) {
   const triple = TARGETS[target];
@@ -140,7 +151,7 @@ export async function build(target, { root = ROOT, out = path.join(root, 'prebui
   }
   addonApi = path.isAbsolute(addonApi) ? addonApi : path.join(root, addonApi);
   const zig = await ensureZig();
-  const env = { ...process.env, ZIG_GLOBAL_CACHE_DIR: path.join(cacheDir(), 'zig-cache'), ZIG_LOCAL_CACHE_DIR: path.join(cacheDir(), 'zig-cache') };
+  const env = zigEnv();
 
   const { sources, defines } = macSources(root);
   const work = path.join(root, 'build', 'cross', target);
@@ -172,11 +183,19 @@ export async function build(target, { root = ROOT, out = path.join(root, 'prebui
   return out;
 }
 
-/** The undefined symbols of a Mach-O file, as llvm-nm names them (with the leading underscore). */
+/**
+ * The undefined symbols of a Mach-O file as llvm-nm names them (leading underscore kept), each with
+ * the library the linker bound it to (`from`, e.g. 'libSystem'), or null when it was left to
+ * dynamic lookup in the loading process (Node's napi_* and uv_*, or a function nobody wrote).
+ */
 export function undefinedSymbols(file) {
-  const nm = spawnSync(llvmTool('llvm-nm'), ['-u', '-j', file], { encoding: 'utf8' });
+  const nm = spawnSync(llvmTool('llvm-nm'), ['-m', '-u', file], { encoding: 'utf8' });
   if (nm.status !== 0) throw new Error(`llvm-nm ${file}: ${nm.stderr}`);
-  return nm.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  return nm.stdout.split('\n').filter((l) => l.trim() !== '').map((line) => {
+    const m = /\(undefined\)(?: weak)? external (\S+)(?: \(from ([^)]+)\)| \(dynamically looked up\))?/.exec(line);
+    if (!m) throw new Error(`llvm-nm: unexpected line ${JSON.stringify(line)}`);
+    return { name: m[1], from: m[2] ?? null };
+  });
 }
 
 async function main(argv) {
