@@ -206,13 +206,12 @@ class PfRouteBackend : public RouteBackend {
       a.index = it != indexes.end() ? it->second : zone;
       a.label = ifa.ifa_name;
       a.scope = AddressScope(a.address);
-      IpAddress mask;
-      if (IpOfSockaddr(ifa.ifa_netmask, &mask, nullptr) && mask.version == a.version) {
-        int len = PrefixLength(mask.bytes, mask.size());
-        a.prefix_len = static_cast<uint8_t>(len < 0 ? 0 : len);
-      } else {
-        a.prefix_len = a.version == 4 ? 32 : 128;
-      }
+      const uint8_t full = a.version == 4 ? 32 : 128;
+      int len = ifa.ifa_netmask == nullptr
+                    ? full
+                    : NetmaskLength(reinterpret_cast<const uint8_t*>(ifa.ifa_netmask),
+                                    ifa.ifa_netmask->sa_len, a.version);
+      a.prefix_len = static_cast<uint8_t>(len < 0 ? full : len);
       if (a.version == 4) {
         a.local = a.address;
         IpAddress other;

@@ -171,13 +171,7 @@ bool IpOf(const SockaddrView& sa, IpAddress* out, uint32_t* zone = nullptr) {
 
 // A netmask is stored short: sa_len covers only up to its last non-zero byte (0 for /0), and
 // its family byte is not to be trusted; the address family is the route's.
-int MaskLength(const SockaddrView& sa, uint8_t version) {
-  size_t offset = version == 4 ? kSinAddr : kSin6Addr;
-  size_t width = version == 4 ? 4 : 16;
-  if (sa.len <= offset) return 0;
-  size_t have = sa.len - offset;
-  return PrefixLength(sa.data + offset, have < width ? have : width);
-}
+int MaskLength(const SockaddrView& sa, uint8_t version) { return NetmaskLength(sa.data, sa.len, version); }
 
 struct LinkAddress {
   uint16_t index = 0;
@@ -293,6 +287,14 @@ int PrefixLength(const uint8_t* mask, size_t size) {
     }
   }
   return bits;
+}
+
+int NetmaskLength(const uint8_t* sa, size_t len, uint8_t version) {
+  size_t offset = version == 4 ? kSinAddr : kSin6Addr;
+  size_t width = version == 4 ? 4 : 16;
+  if (len <= offset) return 0;
+  size_t have = len - offset;
+  return PrefixLength(sa + offset, have < width ? have : width);
 }
 
 const char* ParseRouteMessage(const PfRouteMessage& msg, RouteMessageHeader* header,

@@ -146,6 +146,10 @@ size_t BuildRouteGetRequest(const IpAddress& destination, uint32_t ifscope, int3
 
 // The prefix length of a netmask's bytes (missing bytes are zeros), -1 if not contiguous.
 int PrefixLength(const uint8_t* mask, size_t size);
+// The prefix length of a netmask sockaddr of `len` bytes for an address of `version`. Netmasks are
+// stored short (sa_len up to the last non-zero byte, 0 for /0) and their family byte is not to be
+// trusted, in routing messages and in what getifaddrs(3) copies from them.
+int NetmaskLength(const uint8_t* sa, size_t len, uint8_t version);
 
 // The mappings the parsers use, shared with the getifaddrs(3) side of the backend.
 // An IP address out of a sockaddr_in / sockaddr_in6 of `len` bytes (false for another family or
