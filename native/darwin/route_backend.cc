@@ -95,77 +95,19 @@ class PfRouteBackend : public RouteBackend {
   }
 
   Status RouteGet(const RouteQuery& query, RouteInfo* out) override {
-    static const char* const what = "RTM_GET";
-    if (AsksUnsupported(query)) return Status::Fail(ENOTSUP, what);
-    uint32_t scope = query.oif;
-    // A socket bound to a local address sends through that address's interface (scoped
-    // routing, net.inet.ip.scopedroute): ask the same scoped question. The kernel ignores
-    // RTA_IFA in an RTM_GET, so the source itself cannot be sent.
-    if (scope == 0 && query.from.present()) scope = OwnerOf(query.from);
-
-    uint8_t request[256];
-    // Kept positive: rtm_seq is an int.
-    int32_t seq = static_cast<int32_t>(++seq_ & 0x7fffffff);
-    size_t len = BuildRouteGetRequest(query.destination, scope, seq, request, sizeof request);
-    if (len == 0) return Status::Fail(EINVAL, what);
-    ssize_t sent;
-    do {
-      sent = write(fd_, request, len);
-    } while (sent < 0 && errno == EINTR);
-    // ESRCH: no route at all, or (scoped) none through that interface: Linux's ENETUNREACH.
-    if (sent < 0) return Status::Fail(errno == ESRCH ? ENETUNREACH : errno, what);
-
-    RouteMessageHeader header;
-    for (;;) {
-      ssize_t got = read(fd_, buffer_.data(), buffer_.size());
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        return Status::Fail(errno == EAGAIN ? ETIMEDOUT : errno, what);
-      }
-      // Every routing socket sees every process's messages: only the answer to this request
-      // (our pid, our sequence number) counts; older answers that timed out are skipped.
-      PfRouteReader reader(buffer_.data(), static_cast<size_t>(got));
-      PfRouteMessage msg;
-      bool answered = false;
-      while (reader.Next(&msg) == PfRouteReader::kMessage) {
-        if (msg.type != pfroute::kRtmGet || msg.length < pfroute::kRtMsghdrSize) continue;
-        int32_t pid, msg_seq;
-        std::memcpy(&pid, msg.data + pfroute::kRtmPid, sizeof pid);
-        std::memcpy(&msg_seq, msg.data + pfroute::kRtmSeq, sizeof msg_seq);
-        if (pid != pid_ || msg_seq != seq) continue;
-        if (ParseRouteMessage(msg, &header, out, nullptr) != nullptr) {
-          return Status::Fail(EBADMSG, what);
-        }
-        answered = true;
-        break;
-      }
-      if (answered) break;
-    }
-    if (header.error != 0) return Status::Fail(header.error == ESRCH ? ENETUNREACH : header.error, what);
-    // The errors `ip route get` reports for these route types on Linux.
-    if (out->type == kRtnBlackhole) return Status::Fail(EINVAL, what);
-    if (out->type == kRtnUnreachable) {
-      return Status::Fail((header.flags & pfroute::kRtfHost) ? EHOSTUNREACH : ENETUNREACH, what);
-    }
-    // A scoped lookup answers only through its interface; a destination this host owns is
-    // delivered locally whatever the scope, as on Linux.
-    if (query.oif != 0 && out->oif != query.oif && out->type != kRtnLocal) {
-      return Status::Fail(ENETUNREACH, what);
-    }
-    if (query.from.present()) {
-      out->source_prefix = query.from;
-      out->src_len = query.from.version == 4 ? 32 : 128;
-      out->preferred_source = query.from;
-    } else if (out->version == 6) {
-      // An IPv6 route's RTA_IFA is whichever address the route was made with (often the
-      // link-local one of the gateway's link), not what source selection picks for this
-      // destination: ask the kernel's source selection itself.
-      IpAddress source;
-      if (SelectSource6(query.destination, scope != 0 ? scope : out->oif, &source)) {
-        out->preferred_source = source;
+    if (AsksUnsupported(query)) return Status::Fail(ENOTSUP, "RTM_GET");
+    // A socket bound to a local address sends through that address's interface when a route
+    // scoped to it exists (net.inet.ip.select_srcif): ask the same scoped question. The kernel
+    // ignores RTA_IFA in an RTM_GET, so the source itself cannot be sent. Without such a route
+    // the answer is the unscoped one, and its interface shows the mismatch to the caller.
+    if (query.oif == 0 && query.from.present()) {
+      uint32_t owner = OwnerOf(query.from);
+      if (owner != 0) {
+        Status s = Lookup(query, owner, out);
+        if (s.error != ENETUNREACH) return s;
       }
     }
-    return Status::Ok();
+    return Lookup(query, query.oif, out);
   }
 
   Status DumpRoutes(uint8_t version, std::vector<RouteInfo>* out) override {
@@ -244,6 +186,74 @@ class PfRouteBackend : public RouteBackend {
   }
 
  private:
+  // One RTM_GET, scoped to `scope` when it is not 0.
+  Status Lookup(const RouteQuery& query, uint32_t scope, RouteInfo* out) {
+    static const char* const what = "RTM_GET";
+    uint8_t request[256];
+    // Kept positive: rtm_seq is an int.
+    int32_t seq = static_cast<int32_t>(++seq_ & 0x7fffffff);
+    size_t len = BuildRouteGetRequest(query.destination, scope, seq, request, sizeof request);
+    if (len == 0) return Status::Fail(EINVAL, what);
+    ssize_t sent;
+    do {
+      sent = write(fd_, request, len);
+    } while (sent < 0 && errno == EINTR);
+    // ESRCH: no route at all, or (scoped) none through that interface: Linux's ENETUNREACH.
+    if (sent < 0) return Status::Fail(errno == ESRCH ? ENETUNREACH : errno, what);
+
+    RouteMessageHeader header;
+    for (;;) {
+      ssize_t got = read(fd_, buffer_.data(), buffer_.size());
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        return Status::Fail(errno == EAGAIN ? ETIMEDOUT : errno, what);
+      }
+      // Every routing socket sees every process's messages: only the answer to this request
+      // (our pid, our sequence number) counts; older answers that timed out are skipped.
+      PfRouteReader reader(buffer_.data(), static_cast<size_t>(got));
+      PfRouteMessage msg;
+      bool answered = false;
+      while (reader.Next(&msg) == PfRouteReader::kMessage) {
+        if (msg.type != pfroute::kRtmGet || msg.length < pfroute::kRtMsghdrSize) continue;
+        int32_t pid, msg_seq;
+        std::memcpy(&pid, msg.data + pfroute::kRtmPid, sizeof pid);
+        std::memcpy(&msg_seq, msg.data + pfroute::kRtmSeq, sizeof msg_seq);
+        if (pid != pid_ || msg_seq != seq) continue;
+        if (ParseRouteMessage(msg, &header, out, nullptr) != nullptr) {
+          return Status::Fail(EBADMSG, what);
+        }
+        answered = true;
+        break;
+      }
+      if (answered) break;
+    }
+    if (header.error != 0) return Status::Fail(header.error == ESRCH ? ENETUNREACH : header.error, what);
+    // The errors `ip route get` reports for these route types on Linux.
+    if (out->type == kRtnBlackhole) return Status::Fail(EINVAL, what);
+    if (out->type == kRtnUnreachable) {
+      return Status::Fail((header.flags & pfroute::kRtfHost) ? EHOSTUNREACH : ENETUNREACH, what);
+    }
+    // A scoped lookup answers only through its interface; a destination this host owns is
+    // delivered locally whatever the scope, as on Linux.
+    if (scope != 0 && out->oif != scope && out->type != kRtnLocal) {
+      return Status::Fail(ENETUNREACH, what);
+    }
+    if (query.from.present()) {
+      out->source_prefix = query.from;
+      out->src_len = query.from.version == 4 ? 32 : 128;
+      out->preferred_source = query.from;
+    } else if (out->version == 6) {
+      // An IPv6 route's RTA_IFA is whichever address the route was made with (often the
+      // link-local one of the gateway's link), not what source selection picks for this
+      // destination: ask the kernel's source selection itself.
+      IpAddress source;
+      if (SelectSource6(query.destination, scope != 0 ? scope : out->oif, &source)) {
+        out->preferred_source = source;
+      }
+    }
+    return Status::Ok();
+  }
+
   // The interface that owns a local address, 0 when none does.
   static uint32_t OwnerOf(const IpAddress& address) {
     std::string owner;
@@ -262,6 +272,7 @@ class PfRouteBackend : public RouteBackend {
   static bool SelectSource6(const IpAddress& destination, uint32_t ifindex, IpAddress* out) {
     int fd = socket(AF_INET6, SOCK_DGRAM, 0);
     if (fd < 0) return false;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);  // a fork in another thread must not inherit it
     if (ifindex != 0) {
       int index = static_cast<int>(ifindex);
       setsockopt(fd, IPPROTO_IPV6, IPV6_BOUND_IF, &index, sizeof index);

@@ -62,7 +62,8 @@ int PinToInterface(int fd, const SocketSpec& spec) {
 const char* const kPinMechanism = "IP_BOUND_IF";
 
 // By index, unprivileged, and as often as wanted. It constrains what the socket sends (and
-// which scoped route it uses); unlike SO_BINDTODEVICE it does not filter what it receives.
+// which scoped route it uses); whether it also refuses what arrives through other interfaces, as
+// SO_BINDTODEVICE does, macOS does not document.
 int PinToInterface(int fd, const SocketSpec& spec) {
   int index = static_cast<int>(spec.ifindex);
   if (spec.version == 6) return SetOption(fd, IPPROTO_IPV6, IPV6_BOUND_IF, index);
