@@ -45,7 +45,7 @@ build_target netlink_parser_fuzz test/fuzz/netlink_parser_fuzz.cc native/linux/n
   native/linux/netlink_parser.h native/route.h test/fuzz/fuzz_driver.h
 # The macOS PF_ROUTE parser is pure and builds here too.
 build_target route_message_fuzz test/fuzz/route_message_fuzz.cc native/darwin/route_message.cc -- \
-  native/darwin/route_message.h native/route.h test/fuzz/fuzz_driver.h
+  native/darwin/route_message.h native/route.h native/backend.h test/fuzz/fuzz_driver.h
 [[ ${ROUTEBIND_FUZZ_BUILD_ONLY:-} == 1 ]] && exit 0
 
 log=$(mktemp)

@@ -80,52 +80,17 @@ class PfRouteChangeFeed : public ChangeFeed {
   static size_t Handle(const PfRouteMessage& msg, uint32_t parse,
                        const std::function<void(const ChangeEvent&)>& on_event) {
     ChangeEvent event;
-    switch (msg.type) {
-      case pfroute::kRtmAdd:
-      case pfroute::kRtmDelete:
-      case pfroute::kRtmChange:
-      case pfroute::kRtmRedirect: {
-        RouteMessageHeader header;
-        // One that cannot be read still announced a change: it counts (caches start over),
-        // but makes no event.
-        if (ParseRouteMessage(msg, &header, &event.route, nullptr) != nullptr) return 1;
-        // Cloned host routes and neighbour entries come and go with traffic; they are caches
-        // of a lookup's answer, not changes of it (Linux's RTM_F_CLONED exceptions).
-        if (header.flags & (pfroute::kRtfWasCloned | pfroute::kRtfLlinfo)) return 0;
-        event.kind = ChangeEvent::kRoute;
-        event.group = event.route.version == 4 ? kRoutes4 : kRoutes6;
-        event.removed = msg.type == pfroute::kRtmDelete;
-        event.replaced = msg.type == pfroute::kRtmChange;
-        break;
+    ChangeParse r = ParseChangeMessage(msg, &event);
+    if (r != ChangeParse::kEvent) return r == ChangeParse::kCounted ? 1 : 0;
+    if (event.kind == ChangeEvent::kLink && event.link.name.empty()) {
+      // RTM_IFINFO carries no name; an index the kernel no longer knows has gone (macOS
+      // announces departures through kernel events, not the routing socket).
+      char name[IF_NAMESIZE];
+      if (if_indextoname(event.link.index, name) != nullptr) {
+        event.link.name = name;
+      } else {
+        event.removed = true;
       }
-      case pfroute::kRtmNewAddr:
-      case pfroute::kRtmDelAddr: {
-        InterfaceMessageHeader header;
-        if (ParseAddressMessage(msg, &header, &event.address) != nullptr) return 1;
-        event.kind = ChangeEvent::kAddress;
-        event.group = event.address.version == 4 ? kAddresses4 : kAddresses6;
-        event.removed = msg.type == pfroute::kRtmDelAddr;
-        break;
-      }
-      case pfroute::kRtmIfInfo: {
-        InterfaceMessageHeader header;
-        if (ParseInterfaceMessage(msg, &header, &event.link) != nullptr) return 1;
-        event.kind = ChangeEvent::kLink;
-        event.group = kLinks;
-        // RTM_IFINFO carries no name; an index the kernel no longer knows has gone (macOS
-        // announces departures through kernel events, not the routing socket).
-        char name[IF_NAMESIZE];
-        if (event.link.name.empty()) {
-          if (if_indextoname(event.link.index, name) != nullptr) {
-            event.link.name = name;
-          } else {
-            event.removed = true;
-          }
-        }
-        break;
-      }
-      default:
-        return 0;  // RTM_GET (everyone's lookups, ours too), RTM_MISS, multicast memberships
     }
     if ((event.group & (parse | kLinks)) != 0) on_event(event);
     return 1;

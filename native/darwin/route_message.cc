@@ -469,6 +469,45 @@ const char* ParseAddressMessage(const PfRouteMessage& msg, InterfaceMessageHeade
   return nullptr;
 }
 
+ChangeParse ParseChangeMessage(const PfRouteMessage& msg, ChangeEvent* event) {
+  *event = ChangeEvent();
+  switch (msg.type) {
+    case kRtmAdd:
+    case kRtmDelete:
+    case kRtmChange:
+    case kRtmRedirect: {
+      RouteMessageHeader header;
+      if (ParseRouteMessage(msg, &header, &event->route, nullptr) != nullptr) {
+        return ChangeParse::kCounted;
+      }
+      if (header.flags & (kRtfWasCloned | kRtfLlinfo)) return ChangeParse::kIgnored;
+      event->kind = ChangeEvent::kRoute;
+      event->group = event->route.version == 4 ? ChangeFeed::kRoutes4 : ChangeFeed::kRoutes6;
+      event->removed = msg.type == kRtmDelete;
+      event->replaced = msg.type == kRtmChange;
+      return ChangeParse::kEvent;
+    }
+    case kRtmNewAddr:
+    case kRtmDelAddr: {
+      InterfaceMessageHeader header;
+      if (ParseAddressMessage(msg, &header, &event->address) != nullptr) return ChangeParse::kCounted;
+      event->kind = ChangeEvent::kAddress;
+      event->group = event->address.version == 4 ? ChangeFeed::kAddresses4 : ChangeFeed::kAddresses6;
+      event->removed = msg.type == kRtmDelAddr;
+      return ChangeParse::kEvent;
+    }
+    case kRtmIfInfo: {
+      InterfaceMessageHeader header;
+      if (ParseInterfaceMessage(msg, &header, &event->link) != nullptr) return ChangeParse::kCounted;
+      event->kind = ChangeEvent::kLink;
+      event->group = ChangeFeed::kLinks;
+      return ChangeParse::kEvent;
+    }
+    default:
+      return ChangeParse::kIgnored;
+  }
+}
+
 size_t BuildRouteGetRequest(const IpAddress& destination, uint32_t ifscope, int32_t seq,
                             uint8_t* out, size_t capacity) {
   if (!destination.present() || ifscope > 0xffff) return 0;

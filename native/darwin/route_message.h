@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "backend.h"
 #include "route.h"
 
 namespace routebind {
@@ -135,6 +136,14 @@ const char* ParseInterfaceMessage(const PfRouteMessage& msg, InterfaceMessageHea
 // broadcast (or the peer of a point-to-point link) from RTA_BRD, label from RTA_IFP.
 const char* ParseAddressMessage(const PfRouteMessage& msg, InterfaceMessageHeader* header,
                                 AddressInfo* address);
+
+// What a change feed makes of one message. kIgnored: nothing that can change a lookup's answer
+// (every process's RTM_GET answers, RTM_MISS, cloned host routes and neighbour entries, which are
+// caches of an answer like Linux's RTM_F_CLONED exceptions). kCounted: a change, but unreadable,
+// so caches start over without an event. kEvent: *event is filled (kind, group, removed,
+// replaced); a link event's name is empty when the message carried none (RTM_IFINFO never does).
+enum class ChangeParse { kIgnored, kCounted, kEvent };
+ChangeParse ParseChangeMessage(const PfRouteMessage& msg, ChangeEvent* event);
 
 // The RTM_GET a lookup sends: destination, RTA_IFP asked for (an empty sockaddr_dl) so the
 // answer names the interface and its address; `ifscope` != 0 makes it a scoped lookup

@@ -4,7 +4,8 @@
 // shared mutation driver (fuzz_driver.h); it also links with libFuzzer (-DROUTEBIND_LIBFUZZER).
 //
 // Two more modes serve test/unit/route-message.test.ts, which has no macOS to ask:
-//   route_message_fuzz --print HEX       one JSON line per message: what the parsers made of it
+//   route_message_fuzz --print HEX       one JSON line per message: what the parsers (and the
+//                                        change feed's classification) made of it
 //   route_message_fuzz --build-get IP SCOPE SEQ    the RTM_GET request, as hex
 #include <arpa/inet.h>
 
@@ -29,6 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     routebind::ParseRouteMessage(msg, &route_header, &route, &name);
     routebind::ParseInterfaceMessage(msg, &if_header, &link);
     routebind::ParseAddressMessage(msg, &if_header, &address);
+    routebind::ChangeEvent event;
+    routebind::ParseChangeMessage(msg, &event);
   }
   if (size >= 17) {
     routebind::IpAddress destination;
@@ -86,6 +89,15 @@ void Print(const std::vector<uint8_t>& bytes) {
     std::string ifp;
     const char* why;
     std::printf("{\"type\":%u,", msg.type);
+    // What the change feed makes of it: ignored, counted (no event) or an event of a group.
+    routebind::ChangeEvent event;
+    routebind::ChangeParse change = routebind::ParseChangeMessage(msg, &event);
+    if (change == routebind::ChangeParse::kEvent) {
+      std::printf("\"change\":{\"group\":%u,\"removed\":%s,\"replaced\":%s},", event.group,
+                  event.removed ? "true" : "false", event.replaced ? "true" : "false");
+    } else {
+      std::printf("\"change\":\"%s\",", change == routebind::ChangeParse::kCounted ? "counted" : "ignored");
+    }
     if ((why = routebind::ParseRouteMessage(msg, &h, &route, &ifp)) == nullptr) {
       std::printf("\"header\":{\"index\":%u,\"flags\":%u,\"addrs\":%u,\"pid\":%d,\"seq\":%d,\"errno\":%d},",
                   h.index, h.flags, h.addrs, h.pid, h.seq, h.error);

@@ -264,6 +264,49 @@ describe.skipIf(!compiler)(`the PF_ROUTE message parser${compiler ? '' : ' (skip
     });
   });
 
+  describe('tells the change feed what counts as a change (the route cache starts over on each)', () => {
+    // ChangeFeed groups (native/backend.h): routes4 1, routes6 2, addresses4 4, addresses6 8, links 16.
+    it('route additions, deletions and changes are events of their family\'s group', () => {
+      const [add, del, change] = parse(
+        rtMsg({ type: RTM.ADD, flags: RTF.UP | RTF.HOST | RTF.STATIC, index: 1, addrs: RTA.DST | RTA.GATEWAY }, [sin('192.0.2.77'), sdl({ index: 1 })]),
+        rtMsg({ type: RTM.DELETE, flags: RTF.UP | RTF.GATEWAY, index: 4, addrs: RTA.DST | RTA.GATEWAY | RTA.NETMASK }, [sin6('2001:db8::'), sin6('fe80:4::1'), sin6('ffff:ffff::', { len: 12, family: 0 })]),
+        rtMsg({ type: RTM.CHANGE, flags: RTF.UP | RTF.GATEWAY, index: 4, addrs: RTA.DST | RTA.GATEWAY | RTA.NETMASK }, [sin('0.0.0.0'), sin('10.0.0.1'), EMPTY]));
+      expect(add.change).toEqual({ group: 1, removed: false, replaced: false });
+      expect(add.route).toMatchObject({ destination: '192.0.2.77', dstLen: 32, oif: 1 });
+      expect(del.change).toEqual({ group: 2, removed: true, replaced: false });
+      expect(change.change).toEqual({ group: 1, removed: false, replaced: true });
+    });
+
+    it('address and interface messages are events of the address and link groups', () => {
+      const [added, removed, link] = parse(
+        ifaMsg({ type: RTM.NEWADDR, index: 4, addrs: RTA.NETMASK | RTA.IFA }, [sin('255.255.255.0', 7), sin('192.168.1.23')]),
+        ifaMsg({ type: RTM.DELADDR, index: 4, addrs: RTA.NETMASK | RTA.IFA }, [sin6('ffff:ffff:ffff:ffff::', { len: 16, family: 0 }), sin6('2001:db8::23')]),
+        ifMsg({ flags: IFF.UP, index: 4, ifType: IFT_ETHER, mtu: 1500 }));
+      expect(added.change).toEqual({ group: 4, removed: false, replaced: false });
+      expect(removed.change).toEqual({ group: 8, removed: true, replaced: false });
+      expect(link.change).toEqual({ group: 16, removed: false, replaced: false });
+    });
+
+    it('every process\'s lookups (RTM_GET), RTM_MISS, cloned host routes and neighbour entries do not count', () => {
+      const WASCLONED = 0x20000, LLINFO = 0x400, RTM_MISS = 7;
+      const out = parse(
+        rtMsg({ type: RTM.GET, flags: RTF.UP | RTF.GATEWAY, index: 4, addrs: RTA.DST | RTA.GATEWAY }, [sin('0.0.0.0'), sin('10.0.0.1')]),
+        rtMsg({ type: RTM_MISS, flags: 0, addrs: RTA.DST }, [sin('198.51.100.1')]),
+        rtMsg({ type: RTM.ADD, flags: RTF.UP | RTF.HOST | WASCLONED, index: 4, addrs: RTA.DST | RTA.GATEWAY }, [sin('93.184.216.34'), sin('10.0.0.1')]),
+        rtMsg({ type: RTM.DELETE, flags: RTF.UP | RTF.HOST | LLINFO, index: 4, addrs: RTA.DST | RTA.GATEWAY }, [sin('10.0.0.1'), sdl({ index: 4, mac: [1, 2, 3, 4, 5, 6] })]));
+      expect(out.map((m) => m.change)).toEqual(['ignored', 'ignored', 'ignored', 'ignored']);
+    });
+
+    it('a route or address message it cannot read still counts (no event): what it changed is unknown', () => {
+      const liar = sdl({ index: 4, name: 'en0' });
+      liar[5] = 200;
+      const out = parse(
+        rtMsg({ type: RTM.ADD, flags: RTF.UP, addrs: RTA.DST | RTA.IFP }, [sin('10.0.0.1'), liar]),
+        ifaMsg({ type: RTM.NEWADDR, index: 4, addrs: RTA.NETMASK }, [sin('255.0.0.0', 5)]));
+      expect(out.map((m) => m.change)).toEqual(['counted', 'counted']);
+    });
+  });
+
   describe('builds the RTM_GET request a lookup sends', () => {
     it('IPv4: rt_msghdr version 5, RTF_UP|RTF_HOST, RTA_DST|RTA_IFP, the sequence number, then sockaddr_in and an empty sockaddr_dl', () => {
       const req = buildGet('192.0.2.1', 0, 77);
