@@ -215,10 +215,13 @@ class PfRouteBackend : public RouteBackend {
       bool answered = false;
       while (reader.Next(&msg) == PfRouteReader::kMessage) {
         if (msg.type != pfroute::kRtmGet || msg.length < pfroute::kRtMsghdrSize) continue;
-        int32_t pid, msg_seq;
+        int32_t pid, msg_seq, error;
         std::memcpy(&pid, msg.data + pfroute::kRtmPid, sizeof pid);
         std::memcpy(&msg_seq, msg.data + pfroute::kRtmSeq, sizeof msg_seq);
         if (pid != pid_ || msg_seq != seq) continue;
+        // A failed lookup's echo carries only what was asked: its errno is the answer.
+        std::memcpy(&error, msg.data + pfroute::kRtmErrno, sizeof error);
+        if (error > 0) return Status::Fail(error == ESRCH ? ENETUNREACH : error, what);
         if (ParseRouteMessage(msg, &header, out, nullptr) != nullptr) {
           return Status::Fail(EBADMSG, what);
         }
@@ -227,7 +230,6 @@ class PfRouteBackend : public RouteBackend {
       }
       if (answered) break;
     }
-    if (header.error != 0) return Status::Fail(header.error == ESRCH ? ENETUNREACH : header.error, what);
     // The errors `ip route get` reports for these route types on Linux.
     if (out->type == kRtnBlackhole) return Status::Fail(EINVAL, what);
     if (out->type == kRtnUnreachable) {
