@@ -7,11 +7,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { native } from '../../lib/binding';
+import * as rb from '../../lib/index';
+
 const onMac = process.platform === 'darwin';
 const sudo = onMac && spawnSync('sudo', ['-n', 'true']).status === 0;
-// Loaded only on a Mac: elsewhere the addon is the Linux one (or none).
-const rb = onMac ? await import('../../lib/index') : undefined!;
-const binding = onMac ? (await import('../../lib/binding')).native as unknown as Record<string, unknown> : undefined!;
+const binding = native as unknown as Record<string, unknown>;
 
 /** `route -n get [-inet6] DEST` as key → value ("interface" → "en0"), or undefined when not in table. */
 function routeGet(destination: string): Record<string, string> | undefined {
