@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -190,8 +191,7 @@ class PfRouteBackend : public RouteBackend {
   Status Lookup(const RouteQuery& query, uint32_t scope, RouteInfo* out) {
     static const char* const what = "RTM_GET";
     uint8_t request[256];
-    // Kept positive: rtm_seq is an int.
-    int32_t seq = static_cast<int32_t>(++seq_ & 0x7fffffff);
+    int32_t seq = NextSequence();
     size_t len = BuildRouteGetRequest(query.destination, scope, seq, request, sizeof request);
     if (len == 0) return Status::Fail(EINVAL, what);
     ssize_t sent;
@@ -325,9 +325,16 @@ class PfRouteBackend : public RouteBackend {
     return Status::Ok();
   }
 
+  // Every routing socket of the process sees every answer, and all carry this process's pid:
+  // the sequence numbers of all backends (one per worker thread) must differ. Kept positive,
+  // as rtm_seq is an int.
+  static int32_t NextSequence() {
+    static std::atomic<uint32_t> next{0};
+    return static_cast<int32_t>((next.fetch_add(1, std::memory_order_relaxed) + 1) & 0x7fffffff);
+  }
+
   int fd_ = -1;
   int32_t pid_ = 0;
-  uint32_t seq_ = 0;
   std::vector<uint8_t> buffer_;
 };
 
