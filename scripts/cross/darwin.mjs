@@ -176,9 +176,14 @@ export async function build(target, { root = ROOT, out = path.join(root, 'prebui
   const unstripped = path.join(path.dirname(out), 'routebind.unstripped.node');
   // zig cannot make an MH_BUNDLE (-bundle); Node dlopen()s a dylib just as well.
   await run([zig, 'c++', '-target', triple, '-shared', '-Wl,-undefined,dynamic_lookup', '-Wl,-install_name,@rpath/routebind.node', '-o', unstripped, ...objects], env);
-  const tmp = `${out}.tmp`;
+  // llvm-strip re-signs an arm64 dylib (ad hoc: Apple Silicon loads no unsigned code) with the
+  // output's file name as its identifier, so the file is stripped under its final name, then moved.
+  const staging = path.join(path.dirname(out), '.strip');
+  mkdirSync(staging, { recursive: true });
+  const tmp = path.join(staging, path.basename(out));
   await run([strip, '-x', unstripped, '-o', tmp], env);
   renameSync(tmp, out);
+  rmSync(staging, { recursive: true, force: true });
   if (!keepUnstripped) rmSync(unstripped, { force: true });
   return out;
 }

@@ -4,8 +4,10 @@
 // would let a call to a function nobody wrote (a routebind:: helper declared but never defined) link
 // quietly and fail only on a Mac at dlopen: so every undefined symbol must be Node's (napi_*,
 // node_api_*, uv_*, looked up in the loading node) or bound by the linker to libSystem, and the
-// libSystem ones must be the list below. Skipped, with the reason in the name, where zig cannot be had.
+// libSystem ones must be the list below. The arm64 build must carry a valid ad hoc code signature.
+// Skipped, with the reason in the name, where zig cannot be had.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -64,6 +66,48 @@ function machHeader(file: string): { cputype: number; filetype: number } {
   return { cputype: head.readUInt32LE(4), filetype: head.readUInt32LE(12) };
 }
 
+/**
+ * The ad hoc code signature of a Mach-O file, checked as the kernel checks it on load: the
+ * CodeDirectory's SHA-256 of every page up to codeLimit must match the file. Returns its
+ * identifier and page count, or throws saying what does not match.
+ */
+function adHocSignature(file: string): { identifier: string; pages: number; flags: number } {
+  const b = readFileSync(file);
+  const ncmds = b.readUInt32LE(16);
+  let at = 32;
+  let dataoff = -1;
+  for (let i = 0; i < ncmds; i++) {
+    const [cmd, size] = [b.readUInt32LE(at), b.readUInt32LE(at + 4)];
+    if (cmd === 0x1d) dataoff = b.readUInt32LE(at + 8);  // LC_CODE_SIGNATURE
+    at += size;
+  }
+  if (dataoff < 0) throw new Error('no LC_CODE_SIGNATURE');
+  // SuperBlob (big-endian): magic 0xfade0cc0, length, count, then (type, offset) pairs.
+  if (b.readUInt32BE(dataoff) !== 0xfade0cc0) throw new Error('no embedded signature SuperBlob');
+  const count = b.readUInt32BE(dataoff + 8);
+  for (let i = 0; i < count; i++) {
+    const cd = dataoff + b.readUInt32BE(dataoff + 12 + 8 * i + 4);
+    if (b.readUInt32BE(cd) !== 0xfade0c02) continue;  // CodeDirectory
+    const flags = b.readUInt32BE(cd + 12);
+    const hashOffset = b.readUInt32BE(cd + 16);
+    const identOffset = b.readUInt32BE(cd + 20);
+    const nCodeSlots = b.readUInt32BE(cd + 28);
+    const codeLimit = b.readUInt32BE(cd + 32);
+    const [hashSize, hashType, pageShift] = [b[cd + 36], b[cd + 37], b[cd + 39]];
+    if (hashType !== 2 || hashSize !== 32) throw new Error(`hash type ${hashType}/${hashSize}, not SHA-256`);
+    if (codeLimit !== dataoff) throw new Error(`signs ${codeLimit} bytes, the file has ${dataoff} before its signature`);
+    const page = 2 ** pageShift;
+    for (let k = 0; k < nCodeSlots; k++) {
+      const digest = createHash('sha256').update(b.subarray(k * page, Math.min((k + 1) * page, codeLimit))).digest();
+      if (!digest.equals(b.subarray(cd + hashOffset + k * 32, cd + hashOffset + (k + 1) * 32))) throw new Error(`page ${k} does not match its hash`);
+    }
+    if (nCodeSlots !== Math.ceil(codeLimit / page)) throw new Error(`${nCodeSlots} pages signed of ${Math.ceil(codeLimit / page)}`);
+    const identifier = b.toString('latin1', cd + identOffset, b.indexOf(0, cd + identOffset));
+    return { identifier, pages: nCodeSlots, flags };
+  }
+  throw new Error('no CodeDirectory');
+}
+
 async function toolchainMissing(): Promise<string | undefined> {
   try {
     recipe.llvmTool('llvm-nm');
@@ -106,6 +150,19 @@ describe.skipIf(missing !== undefined)(`the darwin cross-build${missing ? ` (ski
       // --dylibs-used lists the dylib's own install name too.
       expect(objdump('--dylib-id')).toEqual(['@rpath/routebind.node']);
       expect(objdump('--dylibs-used')).toEqual(['@rpath/routebind.node', '/usr/lib/libSystem.B.dylib']);
+      if (target === 'darwin-arm64') {
+        // Apple Silicon loads no unsigned code: stripping must leave a valid ad hoc signature
+        // (flags 0x2 adhoc) whose page hashes match the stripped file.
+        const signature = adHocSignature(file);
+        expect(signature.identifier).toBe('routebind.node');
+        expect(signature.flags & 0x2).toBe(0x2);
+        // And the check is a check: one byte changed in the code is caught.
+        const tampered = path.join(out, 'tampered.node');
+        const bytes = readFileSync(file);
+        bytes[4096 + 17] ^= 0xff;
+        writeFileSync(tampered, bytes);
+        expect(() => adHocSignature(tampered)).toThrow(/page 1 does not match its hash/);
+      }
     }, BUILD_TIMEOUT);
   }
 
