@@ -5,6 +5,11 @@
 // development version) is fetched with `npm pack` into a cache outside the repository, checked
 // against the integrity pinned below, and unpacked there. It is never a dependency of the package.
 //
+// What this proves: the whole addon compiles against macOS's headers (with -Werror and the PF_ROUTE
+// layout static_asserts) and links with no symbol nobody defines. What it does not: these binaries
+// have never been loaded on a Mac. Whether they ship is the pack step's choice; the release
+// workflow's macOS runners build the darwin prebuilds with Apple's toolchain.
+//
 // `node scripts/cross/darwin.mjs <darwin-arm64|darwin-x64> [--out FILE]` builds one target
 // (default out: prebuilds/<target>/routebind.node). scripts/cross/build.mjs calls build().
 import { spawn, spawnSync } from 'node:child_process';
