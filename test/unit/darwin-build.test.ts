@@ -8,7 +8,7 @@
 // Skipped, with the reason in the name, where zig cannot be had.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -165,6 +165,21 @@ describe.skipIf(missing !== undefined)(`the darwin cross-build${missing ? ` (ski
       }
     }, BUILD_TIMEOUT);
   }
+
+  it('the layout static_asserts are live: a wrong sizeof(struct rt_msghdr) stops the macOS build', async () => {
+    const zig = await recipe.ensureZig();
+    // A copy of native/ whose routebind constant disagrees with the SDK by 4 bytes.
+    const copy = path.join(out, 'native');
+    cpSync(path.join(root, 'native'), copy, { recursive: true });
+    const header = path.join(copy, 'darwin', 'route_message.h');
+    writeFileSync(header, readFileSync(header, 'utf8').replace('kRtMsghdrSize = 92', 'kRtMsghdrSize = 96'));
+    const compile = (dir: string) => spawnSync(zig, ['c++', '-target', recipe.zigTarget('darwin-arm64'), '-std=c++17', '-I', dir,
+      '-c', path.join(dir, 'darwin', 'route_message.cc'), '-o', path.join(out, 'route_message.o')], { encoding: 'utf8', env: recipe.zigEnv(), timeout: BUILD_TIMEOUT });
+    expect(compile(path.join(root, 'native')).status).toBe(0);
+    const wrong = compile(copy);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toMatch(/static assertion failed.*struct rt_msghdr layout/);
+  }, BUILD_TIMEOUT);
 
   it('the check catches a function declared but never written, which dynamic lookup would hide until dlopen on a Mac', async () => {
     const zig = await recipe.ensureZig();
