@@ -16,8 +16,10 @@ namespace routebind {
 
 namespace {
 
-// As on Linux: room for a burst of a few thousand notifications before the kernel drops them
-// (ENOBUFS) and Drain() reports an overflow. macOS caps it at kern.ipc.maxsockbuf.
+// Room for a burst of a few thousand notifications. Unlike Linux, xnu drops a message that does
+// not fit without telling the reader (raw_input ignores sbappendaddr's ENOBUFS), so this buffer
+// is the only guard: a larger burst between two drains goes unnoticed. macOS caps it at
+// kern.ipc.maxsockbuf.
 constexpr int kWantedReceiveBuffer = 4 * 1024 * 1024;
 
 class PfRouteChangeFeed : public ChangeFeed {
@@ -54,7 +56,7 @@ class PfRouteChangeFeed : public ChangeFeed {
       ssize_t got = recv(fd_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
       if (got < 0) {
         if (errno == EINTR) continue;
-        if (errno == ENOBUFS) {  // the kernel dropped messages: the caller must resync
+        if (errno == ENOBUFS) {  // should a kernel ever say it dropped messages: resync
           *overflowed = true;
           continue;
         }
