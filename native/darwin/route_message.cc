@@ -539,10 +539,10 @@ size_t BuildRouteGetRequest(const IpAddress& destination, uint32_t ifscope, int3
     sa[1] = kAfInet6;
     std::memcpy(sa + kSin6Addr, destination.bytes, 16);
     if (ifscope != 0 && IsLinkLocalScoped6(destination.bytes)) {
-      // The kernel keys link-local routes by the zone embedded in the address itself.
+      // The zone embedded in the address with sin6_scope_id 0, as route(8) sends it: older
+      // kernels key link-local routes by that form, newer ones move it to sin6_scope_id.
       sa[kSin6Addr + 2] = static_cast<uint8_t>(ifscope >> 8);
       sa[kSin6Addr + 3] = static_cast<uint8_t>(ifscope);
-      std::memcpy(sa + kSin6ScopeId, &ifscope, sizeof ifscope);
     }
   }
   // An empty sockaddr_dl in the RTA_IFP slot asks the kernel to add the route's interface

@@ -148,7 +148,7 @@ ChangeParse ParseChangeMessage(const PfRouteMessage& msg, ChangeEvent* event);
 // The RTM_GET a lookup sends: destination, RTA_IFP asked for (an empty sockaddr_dl) so the
 // answer names the interface and its address; `ifscope` != 0 makes it a scoped lookup
 // (RTF_IFSCOPE, rtm_index) that only routes through that interface may answer. A link-local
-// IPv6 destination carries its zone (`ifscope`) embedded, as the kernel stores such addresses.
+// IPv6 destination carries its zone (`ifscope`) embedded in the address, as route(8) sends it.
 // Returns the length written, 0 when `capacity` is too small or the destination is absent.
 size_t BuildRouteGetRequest(const IpAddress& destination, uint32_t ifscope, int32_t seq,
                             uint8_t* out, size_t capacity);
