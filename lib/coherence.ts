@@ -11,7 +11,7 @@ import { native } from './binding';
  * notification before the call that made the change returns.
  */
 export function currentGeneration(): number {
-  return held !== undefined ? held : native.feedGeneration();
+  return held !== undefined ? held : native().feedGeneration();
 }
 
 // One decision (decide.ts) reads the feed once: its route lookups and interface lookups all
@@ -25,7 +25,7 @@ let held: number | undefined;
  */
 export function holdGeneration(): number | undefined {
   const previous = held;
-  if (previous === undefined) held = native.feedGeneration();
+  if (previous === undefined) held = native().feedGeneration();
   return previous;
 }
 

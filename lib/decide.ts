@@ -3,6 +3,7 @@
 import { holdGeneration, releaseGeneration } from './coherence';
 import { isSystemError, systemError } from './errors';
 import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
+import { MISSING_SOCKET_OPTIONS, refuseMissingOptions } from './platform';
 import { routeTo, type Route, type RouteQuery } from './route';
 import { ipv6Words, isLinkLocal6, parseIpLiteral, validateBoolean, validateInteger, validateInterface, type IpLiteral } from './validate';
 
@@ -40,6 +41,7 @@ export interface ValidRouting {
 }
 
 export function validateRouting(o: RoutingOptions & { localAddress?: unknown }, prefix = 'options', localAddress: unknown = o.localAddress): ValidRouting {
+  refuseMissingOptions(prefix, o, MISSING_SOCKET_OPTIONS);
   const v: ValidRouting = { pin: true, strict: false };
   if (o.interface !== undefined) v.interface = validateInterface(`${prefix}.interface`, o.interface);
   if (localAddress !== undefined) v.localAddress = parseIpLiteral(`${prefix}.localAddress`, localAddress);

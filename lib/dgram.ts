@@ -11,13 +11,14 @@ import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 
-import { native, type NativeSocket } from './binding';
+import { posixNative, type NativeSocket } from './binding';
 import { decide, validateRouting, type RoutingOptions, type ValidRouting } from './decide';
 import { describe, record } from './describe';
 import { isSystemError, type SystemError } from './errors';
 import { interfaceNamed } from './interfaces';
 import { bindForServer, localOwner, openSocket, socketError, zoneInterface } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
+import { requireBackend } from './platform';
 import { isLinkLocal6, isWildcard, parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (dgram.createSocket =
@@ -125,6 +126,7 @@ function isWorker(): boolean {
  * the source of the routed interface and pin the socket there.
  */
 export function createSocket(type: dgram.SocketType | SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): UdpSocket {
+  requireBackend();
   const options: Partial<SocketOptions> = type !== null && typeof type === 'object' ? type : {};
   rejectMisspeltKeys('options', options);
   const routing = validateRouting(options);
@@ -301,13 +303,13 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   const installFd = (target: UdpHandle, made: NativeSocket, flags: number): number => {
     const err = target.open(made.fd);
     if (err !== 0) {
-      native.closeSocket(made.fd); // libuv did not take it: still ours
+      posixNative().closeSocket(made.fd); // libuv did not take it: still ours
       return err;
     }
     // libuv's uv_udp_open turned on SO_REUSEADDR: any local process could then bind this port
     // and share its datagrams. Back to what was asked, as Node's own bind leaves it.
     const { reuseAddress, reusePort } = flagsOf(flags);
-    native.setSocketReuse(made.fd, reuseAddress, reusePort);
+    posixNative().setSocketReuse(made.fd, reuseAddress, reusePort);
     return 0;
   };
 
@@ -365,7 +367,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
         : literal !== undefined ? localOwner(literal).owner : undefined;
       if (owner === undefined || !routing.pin) return;
       try {
-        const pinned = native.pinSocket(shared.fd, owner.ifindex, owner.name, routing.strict);
+        const pinned = posixNative().pinSocket(shared.fd, owner.ifindex, owner.name, routing.strict);
         record(socket, undefined, pinned, literal?.address ?? ip, { name: owner.name, index: owner.ifindex });
       } catch (error) {
         if (!isSystemError(error)) throw error;

@@ -2,10 +2,11 @@
 // tables and asking the kernel's route lookup (nothing is sent), each finding with its fix.
 import { readFileSync } from 'node:fs';
 
-import { native } from './binding';
+import { posixNative } from './binding';
 import { addressKey } from './decide';
 import { invalidArgType, invalidArgValue, isSystemError } from './errors';
 import { interfaces, type InterfaceAddress, type NetworkInterface } from './interfaces';
+import { requireBackend } from './platform';
 import { routes, routeTo, type RouteEntry } from './route';
 import { parseIpLiteral, type IpLiteral } from './validate';
 
@@ -177,6 +178,7 @@ function literalText(d: IpLiteral): string {
  * a representative off-link address of each family is used. Synchronous: a few dumps and lookups.
  */
 export function doctor(destinations?: string[]): DoctorReport {
+  requireBackend();
   const wanted = parseDestinations(destinations);
   const list = interfaces();
   const table = routes();
@@ -352,14 +354,14 @@ export function doctor(destinations?: string[]): DoctorReport {
   // Whether this process may pin a socket at all (SO_BINDTODEVICE on a socket's first binding).
   const loopback = list.find((i) => i.flags.includes('loopback')) ?? { index: 1, name: 'lo' };
   try {
-    const made = native.createSocket({ version: 4, type: 'tcp', ifindex: loopback.index, ifname: loopback.name, strict: true, unbound: true });
-    native.closeSocket(made.fd);
+    const made = posixNative().createSocket({ version: 4, type: 'tcp', ifindex: loopback.index, ifname: loopback.name, strict: true, unbound: true });
+    posixNative().closeSocket(made.fd);
   } catch (error) {
     if (!isSystemError(error) || (error.code !== 'EPERM' && error.code !== 'EACCES')) throw error;
     findings.push({
       id: 'pinning-not-permitted',
       severity: 'medium',
-      title: `sockets cannot be pinned to an interface here (${native.pinMechanism}: ${error.code})`,
+      title: `sockets cannot be pinned to an interface here (${posixNative().pinMechanism}: ${error.code})`,
       detail: `Pinning a socket to ${loopback.name} failed with ${error.code}. routebind then binds the source but cannot pin: describe(socket).pinError is '${error.code}', and with strict: true the socket fails instead. An unpinned socket still follows the route table, so a route change can send it through another interface.`,
       fix: [
         'use Linux ≥ 5.7, where a socket may pin its first binding without privileges,',

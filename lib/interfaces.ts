@@ -1,6 +1,7 @@
 // The host's links and addresses, like `ip -j addr`, from one RTM_GETLINK and one RTM_GETADDR dump.
 import { native, type NativeAddress, type NativeLink } from './binding';
 import { currentGeneration } from './coherence';
+import { requireBackend } from './platform';
 import { addressFlagNames, linkFlagNames, operstateName, scopeName, type Scope } from './names';
 
 /** One address of an interface, as `ip -j addr` lists it. */
@@ -109,13 +110,14 @@ export function toInterfaceAddress(a: NativeAddress, owner: string): InterfaceAd
 
 /** Every interface with its addresses, in kernel index order: a fresh dump each call. */
 export function interfaces(): NetworkInterface[] {
+  requireBackend();
   const byIndex = new Map<number, NetworkInterface>();
-  const result = native.dumpLinks().map((link) => {
+  const result = native().dumpLinks().map((link) => {
     const entry = toInterface(link);
     byIndex.set(link.index, entry);
     return entry;
   });
-  for (const a of native.dumpAddresses(0)) {
+  for (const a of native().dumpAddresses(0)) {
     const owner = byIndex.get(a.index);
     if (owner === undefined) continue; // the link went away between the two dumps
     const entry = toInterfaceAddress(a, owner.name);
@@ -185,7 +187,7 @@ export function interfaceNamed(nameOrIndex: string | number): NetworkInterface |
   // Not a name: ask the kernel once this generation whether it is an alternative name.
   let found: NetworkInterface | undefined;
   try {
-    found = index.byIndex.get(native.linkIndex(nameOrIndex));
+    found = index.byIndex.get(native().linkIndex(nameOrIndex));
   } catch {
     found = undefined; // ENODEV: no such link
   }

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 
-import { native, type NativeSocket } from './binding';
+import { posixNative, type NativeSocket } from './binding';
 import { type Decision, type ValidRouting } from './decide';
 import { record } from './describe';
 import { isSystemError, type SystemError } from './errors';
@@ -24,7 +24,7 @@ export function openSocket(type: 'tcp' | 'udp', decision: Decision, routing: Val
     (extra.reuseAddress ? SOCKET_REUSE_ADDRESS : 0) |
     (extra.reusePort ? SOCKET_REUSE_PORT : 0) |
     (extra.v6only !== undefined ? SOCKET_V6ONLY_SET | (extra.v6only ? SOCKET_V6ONLY : 0) : 0);
-  return native.createSocketFrom(decision.family, type, decision.source, port, decision.scopeId,
+  return posixNative().createSocketFrom(decision.family, type, decision.source, port, decision.scopeId,
     decision.pin ? decision.ifindex : undefined, decision.pin ? decision.interface : undefined, flags, routing.mark);
 }
 
@@ -42,7 +42,7 @@ export function wrapStream(fd: number, options: net.SocketConstructorOpts & { ma
   try {
     return new net.Socket({ ...options, fd });
   } catch (error) {
-    native.closeSocket(fd);
+    posixNative().closeSocket(fd);
     throw error;
   }
 }
@@ -56,7 +56,7 @@ export function wrapConnecting(fd: number, options: Record<string, unknown>): ne
   try {
     return new net.Socket({ ...options, manualStart: true, fd } as net.SocketConstructorOpts);
   } catch (error) {
-    native.closeSocket(fd);
+    posixNative().closeSocket(fd);
     throw error;
   }
 }
@@ -158,7 +158,7 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind
   const pin = routing.pin && owner !== undefined && !serviceAddress;
   let made: NativeSocket;
   try {
-    made = native.createSocket({
+    made = posixNative().createSocket({
       version,
       type,
       ...(literal ? { address: literal.address } : {}),

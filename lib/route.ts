@@ -2,6 +2,7 @@
 import { native, RouteSlot, type NativeRoute, type NativeRouteQuery } from './binding';
 import { currentGeneration } from './coherence';
 import { invalidArgType, invalidArgValue, isSystemError, systemError } from './errors';
+import { MISSING_QUERY_OPTIONS, refuseMissingOptions, requireBackend } from './platform';
 import { protocolName, routeFlagNames, routeTypeName, scopeName, TABLES, type RouteType, type Scope } from './names';
 import { isLinkLocal6, parseIpLiteral, rejectUnknownKeys, validateInteger, validateInterface, validateObject, validatePort, validateProtocol } from './validate';
 
@@ -143,6 +144,7 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
   if (options === undefined) return query;
   const o = validateObject<RouteQuery>('options', options);
   rejectUnknownKeys('options', o, QUERY_KEYS);
+  refuseMissingOptions('options', o, MISSING_QUERY_OPTIONS);
   if (o.from !== undefined) {
     const from = parseIpLiteral('options.from', o.from, false);
     if (from.family !== dst.family) throw invalidArgValue('options.from', o.from, `is an IPv${from.family} address but the destination is IPv${dst.family}`);
@@ -168,11 +170,13 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
 
 /** Whether two spellings (name, alternative name, index) name one interface: asks the kernel. */
 function sameInterface(a: string | number, b: string | number): boolean {
-  const index = (x: string | number) => (typeof x === 'number' ? x : native.linkIndex(x));
+  const index = (x: string | number) => (typeof x === 'number' ? x : native().linkIndex(x));
   return index(a) === index(b);
 }
 
-const scratch = new Float64Array(native.routeScratch);
+// The addon's scratch slots, viewed once the first lookup has the addon in hand (on an OS
+// without a backend there is none, and the module must still load).
+let scratch = new Float64Array(0);
 
 /** Builds the answer to `q` from the addon's scratch slots (see RouteSlot) and its five strings. */
 function readRoute(strings: [string?, string?, string?, string?, string?], q: NativeRouteQuery): Route {
@@ -260,6 +264,7 @@ export function routeCacheStats(): { size: number; maxEntries: number } {
  * netlink round trip, or a cached answer that no announced change has made stale.
  */
 export function routeTo(destination: string, options?: RouteQuery): Route {
+  requireBackend();
   const useCache = maxEntries > 0 && options?.cache !== false;
   // The fast path: a plain destination string is its own key, and only valid input is cached.
   let key = useCache && options === undefined && typeof destination === 'string' ? destination : undefined;
@@ -295,11 +300,13 @@ function touch(key: string, route: Route): Route {
 }
 
 function ask(q: NativeRouteQuery): [string?, string?, string?, string?, string?] {
+  const n = native();
+  if (scratch.length === 0) scratch = new Float64Array(n.routeScratch);
   try {
-    return native.routeGet(q.destination, q.from, q.oif, q.iif, q.mark, q.uid, q.tos, q.ipProto, q.sourcePort, q.destinationPort);
+    return n.routeGet(q.destination, q.from, q.oif, q.iif, q.mark, q.uid, q.tos, q.ipProto, q.sourcePort, q.destinationPort);
   } catch (error) {
     // IPv6 may refuse an index naming no interface as unreachable: it is ENODEV, as a name is.
-    if (isSystemError(error) && error.code === 'ENETUNREACH' && typeof q.oif === 'number' && native.linkName(q.oif) === undefined) {
+    if (isSystemError(error) && error.code === 'ENETUNREACH' && typeof q.oif === 'number' && native().linkName(q.oif) === undefined) {
       throw noInterface(q);
     }
     if (isSystemError(error)) {
@@ -344,7 +351,7 @@ function lookUp(q: NativeRouteQuery): Route {
     if (leavesThroughAsked()) return readRoute(strings, q);
   }
   // An index (or zone) naming no interface is ENODEV, as a name naming none is.
-  if (native.linkName(asked) === undefined) throw noInterface(q);
+  if (native().linkName(asked) === undefined) throw noInterface(q);
   throw systemError('ENETUNREACH', 'RTM_GETROUTE', `${q.destination}: no route leaves through ${q.oif}`, {
     destination: q.destination,
     interface: q.oif,
@@ -398,6 +405,7 @@ export interface RoutesOptions {
 
 /** The routing tables, like `ip -j route show table all` (both families unless `family` is set). */
 export function routes(options?: RoutesOptions): RouteEntry[] {
+  requireBackend();
   let version: 0 | 4 | 6 = 0;
   let table: number | undefined;
   if (options !== undefined) {
@@ -416,6 +424,6 @@ export function routes(options?: RoutesOptions): RouteEntry[] {
       }
     }
   }
-  const entries = native.dumpRoutes(version).map(toEntry);
+  const entries = native().dumpRoutes(version).map(toEntry);
   return table === undefined ? entries : entries.filter((e) => e.table === table);
 }

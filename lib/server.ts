@@ -4,12 +4,13 @@ import * as dns from 'node:dns';
 import { isIP } from 'node:net';
 import * as net from 'node:net';
 
-import { native } from './binding';
+import { posixNative } from './binding';
 import { validateRouting, type RoutingOptions } from './decide';
 import { describe, setDescription } from './describe';
 import { isSystemError } from './errors';
 import { bindForServer, wrapStream } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
+import { requireBackend } from './platform';
 import { isWildcard, validateInterface } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (net.createServer =
@@ -58,6 +59,7 @@ function isWorker(): boolean {
  */
 export function createServer(options?: ServerOptions | ((socket: net.Socket) => void), connectionListener?: (socket: net.Socket) => void): TcpServer {
   // Anything but an options object (a listener, nothing, or a value Node refuses) is Node's to judge.
+  requireBackend();
   const serverOptions = options !== null && typeof options === 'object' ? options : {};
   rejectMisspeltKeys('options', serverOptions);
   const routing = validateRouting(serverOptions);
@@ -120,7 +122,7 @@ export function createServer(options?: ServerOptions | ((socket: net.Socket) => 
           try {
             originalListen({ fd: made.fd, ...(opts?.signal !== undefined ? { signal: opts.signal } : {}) }, ...rest);
           } catch (error) {
-            native.closeSocket(made.fd);
+            posixNative().closeSocket(made.fd);
             throw error;
           }
         }

@@ -11,6 +11,7 @@ import type { RouteChangeEvents, RouteChangeMode } from './follow';
 import { connectToName } from './happy-eyeballs';
 import { wrapConnecting } from './open-socket';
 import { addLocalDetail, asNodeError, closesLikeNode, failLater, followConnected as follow, openClient, stageOf } from './stream-socket';
+import { requireBackend } from './platform';
 import { parseIpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (net.connect =
@@ -51,6 +52,7 @@ export function connect(path: string, connectionListener?: Listener): net.Socket
  */
 export function connect(options: ConnectOptions, connectionListener?: Listener): RoutedSocket;
 export function connect(...args: unknown[]): net.Socket {
+  requireBackend();
   const [options, listener] = normalizeConnectArgs(args);
   // Only a real path is a pipe: http.Agent passes `path: null` for TCP.
   if (options.path) return nodeConnect(options as unknown as net.IpcNetConnectOpts, listener);
