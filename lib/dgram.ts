@@ -16,9 +16,9 @@ import { decide, validateRouting, type RoutingOptions, type ValidRouting } from 
 import { describe, record } from './describe';
 import { isSystemError, type SystemError } from './errors';
 import { interfaceNamed } from './interfaces';
-import { bindForServer, localOwner, openSocket, socketError, zoneInterface } from './open-socket';
+import { BINDS_BY_ADDRESS, bindForServer, localOwner, openSocket, socketError, zoneInterface, type OpenedSocket } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
-import { requireBackend } from './platform';
+import { requireBackend, unsupportedOption } from './platform';
 import { isLinkLocal6, isWildcard, parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (dgram.createSocket =
@@ -241,7 +241,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   });
 
   /** A bind() with an address or an interface: the addon binds and pins; undefined leaves it to the kernel. */
-  const explicitSocket = (ip: string, port: number, flags: number, intent: BindIntent): NativeSocket | undefined => {
+  const explicitSocket = (ip: string, port: number, flags: number, intent: BindIntent): OpenedSocket | undefined => {
     if (isWildcard(ip) && intent.iface === undefined) return undefined;
     let literal: IpLiteral;
     try {
@@ -255,7 +255,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   };
 
   /** The bind a socket's own options call for, with no destination to route to. */
-  const unroutedSocket = (flags: number): NativeSocket | undefined => {
+  const unroutedSocket = (flags: number): OpenedSocket | undefined => {
     if (routing.interface === undefined && routing.localAddress === undefined) return undefined;
     const local = routing.localAddress;
     const address = local === undefined ? undefined : local.zone !== undefined ? `${local.address}%${local.zone}` : local.address;
@@ -263,7 +263,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   };
 
   /** An implicit bind: route to the destination, bind its source, pin to its interface. */
-  const implicitSocket = (intent: BindIntent, flags: number): NativeSocket | undefined => {
+  const implicitSocket = (intent: BindIntent, flags: number): OpenedSocket | undefined => {
     const implicit = intent.implicit as NonNullable<BindIntent['implicit']>;
     let destination: IpLiteral | undefined;
     try {
@@ -320,6 +320,8 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
     try {
       const made = intent.implicit !== undefined ? implicitSocket(intent, flags) : explicitSocket(ip, port, flags, intent);
       if (made === undefined) return nodeBind.call(this, ip, port, flags);
+      // Windows: Node binds the address routebind chose, with the flags it was given.
+      if (made.fd === undefined) return nodeBind.call(this, made.address, made.port, flags);
       return installFd(this, made, flags);
     } catch (error) {
       if (!isSystemError(error)) throw error;
@@ -353,6 +355,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   const pinShared = (intent: BindIntent, ip: string) => {
     if (intent.implicit !== undefined || intent.exclusive || !isWorker()) return;
     if (isWildcard(ip) && intent.iface === undefined) return;
+    if (BINDS_BY_ADDRESS) return describeShared(intent, ip);
     socket.prependOnceListener('listening', () => {
       const shared = handleOf(socket);
       if (shared === null) return;
@@ -374,6 +377,23 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
         process.nextTick(() => socket.emit('error', error));
       }
     });
+  };
+
+  /**
+   * pinShared() on Windows, where nothing can be pinned after the bind: the primary bound `ip`,
+   * which holds the socket to its interface if it is an address (strong host); a wildcard with
+   * an interface cannot be honoured.
+   */
+  const describeShared = (intent: BindIntent, ip: string) => {
+    try {
+      if (isWildcard(ip)) {
+        throw unsupportedOption('options.interface', 'interface', 'win32',
+          "a cluster worker's bind is made by the primary on the wildcard address, and Windows holds a socket to an interface only through one of its addresses: bind that address, or bind with exclusive: true");
+      }
+      bindForServer('udp', family, 'bind', { address: ip, port: 0, interface: intent.iface }, routing, socket);
+    } catch (error) {
+      process.nextTick(() => socket.emit('error', error));
+    }
   };
 
   socket.bind = function bind(this: dgram.Socket, ...args: unknown[]): dgram.Socket {

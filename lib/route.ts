@@ -1,8 +1,8 @@
 // Route lookup: what `ip route get` and `ip route show table all` answer, through the addon.
 import { native, RouteSlot, type NativeRoute, type NativeRouteQuery } from './binding';
-import { currentGeneration } from './coherence';
+import { currentGeneration, trustFeed } from './coherence';
 import { invalidArgType, invalidArgValue, isSystemError, systemError } from './errors';
-import { MISSING_QUERY_OPTIONS, refuseMissingOptions, requireBackend } from './platform';
+import { HOST, MISSING_QUERY_OPTIONS, refuseMissingOptions, requireBackend } from './platform';
 import { protocolName, routeFlagNames, routeTypeName, scopeName, TABLES, type RouteType, type Scope } from './names';
 import { isLinkLocal6, parseIpLiteral, rejectUnknownKeys, validateInteger, validateInterface, validateObject, validatePort, validateProtocol } from './validate';
 
@@ -223,9 +223,11 @@ function readRoute(strings: [string?, string?, string?, string?, string?], q: Na
 
 // The route cache: answers keyed by destination and query, dropped wholesale whenever the
 // kernel announces any change (see coherence.ts), bounded with least-recently-used eviction.
+// Off by default on Windows, where no single call can tell that a change has been announced:
+// notifications arrive later, on the thread pool (coherence.ts). Correct first.
 const cache = new Map<string, Route>();
-let cacheGeneration = -1;
-let maxEntries = 4096;
+let cacheGeneration = Number.NaN;
+let maxEntries = HOST === 'win32' ? 0 : 4096;
 
 function queryKey(q: NativeRouteQuery): string {
   return `${q.destination}|${q.from ?? ''}|${q.oif ?? ''}|${q.iif ?? ''}|${q.mark ?? ''}|${q.uid ?? ''}|${q.tos ?? ''}|${q.ipProto ?? ''}|${q.sourcePort ?? ''}|${q.destinationPort ?? ''}`;
@@ -238,7 +240,11 @@ export function clearRouteCache(): void {
 
 /** configureRouteCache()'s settings. */
 export interface RouteCacheOptions {
-  /** Most answers kept (default 4096); 0 turns the cache off. */
+  /**
+   * Most answers kept (default 4096; on Windows 0); 0 turns the cache off. On Windows a cached
+   * answer can be up to one change-notification delay old (notifications arrive on the thread
+   * pool after the change), so the cache is off there until a program sets this above 0.
+   */
   maxEntries?: number;
 }
 
@@ -246,7 +252,10 @@ export interface RouteCacheOptions {
 export function configureRouteCache(options: RouteCacheOptions): void {
   const o = validateObject<RouteCacheOptions>('options', options);
   rejectUnknownKeys('options', o, new Set(['maxEntries']));
-  if (o.maxEntries !== undefined) maxEntries = validateInteger('options.maxEntries', o.maxEntries, 0, 2 ** 24);
+  if (o.maxEntries !== undefined) {
+    maxEntries = validateInteger('options.maxEntries', o.maxEntries, 0, 2 ** 24);
+    trustFeed(maxEntries > 0);
+  }
   for (const key of cache.keys()) {
     if (cache.size <= maxEntries) break;
     cache.delete(key);

@@ -105,6 +105,13 @@ export function createServer(options?: ServerOptions | ((socket: net.Socket) => 
             setDescription(socket, { ...listening, source: socket.localAddress ?? listening.source, ...(socket.remoteAddress ? { destination: socket.remoteAddress } : {}) });
           });
         }
+        if (made.fd === undefined) {
+          // Windows: Node listens on the address routebind chose (strong-host.ts), with the
+          // caller's other listen options.
+          const base = opts !== undefined ? (plainArgs[0] as Record<string, unknown>) : {};
+          originalListen({ ...base, host: made.address, port: made.port, ...(backlog !== undefined ? { backlog } : {}) }, ...(cb ? [cb] : []));
+          return;
+        }
         // Node reads the backlog of an fd or handle listen from its arguments, not from options.
         const rest = [...(backlog !== undefined ? [backlog] : []), ...(cb ? [cb] : [])];
         if (isWorker()) {
