@@ -277,19 +277,16 @@ export function routeTo(destination: string, options?: RouteQuery): Route {
   const useCache = maxEntries > 0 && options?.cache !== false;
   // The fast path: a plain destination string is its own key, and only valid input is cached.
   let key = useCache && options === undefined && typeof destination === 'string' ? destination : undefined;
-  if (useCache) {
-    const generation = currentGeneration();
-    if (generation !== cacheGeneration) {
-      cache.clear();
-      cacheGeneration = generation;
-    }
-    if (key !== undefined) {
-      const hit = cache.get(key);
-      if (hit !== undefined) return touch(key, hit);
-    }
+  if (key !== undefined) {
+    syncCache();
+    const hit = cache.get(key);
+    if (hit !== undefined) return touch(key, hit);
   }
+  // Options are checked before the cache reads the feed: an option this OS lacks is refused
+  // before any system call.
   const q = toNativeQuery(destination, options);
   if (useCache && key === undefined) {
+    syncCache();
     key = queryKey(q);
     const hit = cache.get(key);
     if (hit !== undefined) return touch(key, hit);
@@ -300,6 +297,15 @@ export function routeTo(destination: string, options?: RouteQuery): Route {
     cache.set(key, route);
   }
   return route;
+}
+
+/** Drops every answer when the kernel has announced a change since they were cached. */
+function syncCache(): void {
+  const generation = currentGeneration();
+  if (generation !== cacheGeneration) {
+    cache.clear();
+    cacheGeneration = generation;
+  }
 }
 
 function touch(key: string, route: Route): Route {
