@@ -245,7 +245,7 @@ function serverByAddress(type: 'tcp' | 'udp', syscall: 'bind' | 'listen', spec: 
   }
   const pin: StrongHostPin = d.pin && owner !== undefined ? strongHostPin(owner.ifindex, version, interfaceSettings()) : { pinned: null };
   if (d.pin && owner !== undefined && routing.strict && pin.pinned === null) {
-    const error = notHeld(owner.name, address, pin) as SystemError;
+    const error = notHeld(owner.name, address, version, pin) as SystemError;
     throw socketError(syscall, 'ENOTSUP', shown, port, error.message.replace(/^bind ENOTSUP /, ''), { interface: owner.name });
   }
   const plain = address.split('%')[0];

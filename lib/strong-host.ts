@@ -87,14 +87,14 @@ function bindable(source: string, family: 4 | 6, scopeId: number | undefined): s
  */
 export function bindByAddress(decision: Decision, routing: ValidRouting, port: number, settings: InterfaceSettings): BoundByNode {
   const pin: StrongHostPin = decision.pin ? strongHostPin(decision.ifindex, decision.family, settings) : { pinned: null };
-  if (decision.pin && routing.strict && pin.pinned === null) throw notHeld(decision.interface, decision.source, pin);
+  if (decision.pin && routing.strict && pin.pinned === null) throw notHeld(decision.interface, decision.source, decision.family, pin);
   return { address: bindable(decision.source, decision.family, decision.scopeId), port, ...pin };
 }
 
 /** strict: the socket cannot be held to its interface. */
-export function notHeld(iface: string, source: string, pin: StrongHostPin): Error {
+export function notHeld(iface: string, source: string, family: 4 | 6, pin: StrongHostPin): Error {
   const why = pin.pinError === 'WeakHostSend'
-    ? `${iface} has WeakHostSend on, so Windows may send from ${source} through another interface (netsh interface ipv4 set interface "${iface}" weakhostsend=disabled)`
+    ? `${iface} has WeakHostSend on, so Windows may send from ${source} through another interface (netsh interface ipv${family} set interface "${iface}" weakhostsend=disabled)`
     : `whether ${iface} sends weak-host cannot be read here (GetIpInterfaceEntry is unavailable)`;
   return systemError('ENOTSUP', 'bind', `${source}: strict: ${why}`, { address: source, interface: iface });
 }
