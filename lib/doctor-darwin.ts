@@ -52,7 +52,7 @@ export function darwinDoctor(ctx: DoctorContext): DoctorPlatform {
           title: `IP_BOUND_IF pins what a socket sends, not what it receives (${uplinks.length} uplinks: ${uplinks.join(', ')})`,
           detail: `routebind pins sockets with IP_BOUND_IF, which makes them send through their interface only. It does not stop a pinned listener from accepting a packet for its address that arrives on another interface: macOS delivers packets for any of its addresses whatever interface they came in on, and the pinned socket then answers through its own interface (an asymmetric path that strict routers or firewalls may drop).`,
           fix: [
-            'sudo sysctl -w net.inet.ip.check_interface=1   (accept packets only on the interface that owns their destination address; persist it in /etc/sysctl.conf)',
+            'sudo sysctl -w net.inet.ip.check_interface=1   (IPv4: accept packets only on the interface that owns their destination address; persist it in /etc/sysctl.conf)',
             'or filter by interface with pf: block in on <other uplink> to <address of this uplink>',
           ].join('\n'),
         });

@@ -4,7 +4,7 @@
 // settings (GetIpInterfaceEntry, per interface and family) are what this checks, each with the
 // netsh command that turns it off. Under Wine they cannot be read (the call aborts the process
 // there), and doctor says so instead of guessing.
-import { windowsNative } from './binding';
+import { windowsNative, type WindowsNative } from './binding';
 import type { DoctorContext, DoctorFinding, DoctorPlatform } from './doctor-shared';
 import { isSystemError } from './errors';
 
@@ -12,7 +12,8 @@ function netsh(family: 4 | 6, ifname: string, setting: string): string {
   return `netsh interface ipv${family} set interface "${ifname}" ${setting}=disabled`;
 }
 
-export function windowsDoctor(ctx: DoctorContext): DoctorPlatform {
+/** `settings`: the addon's, unless a test gives others. */
+export function windowsDoctor(ctx: DoctorContext, settings?: Pick<WindowsNative, 'underWine' | 'ipInterfaceSettings'>): DoctorPlatform {
   const { candidates } = ctx;
   return {
     servesEverySocket: () => true,
@@ -40,7 +41,7 @@ export function windowsDoctor(ctx: DoctorContext): DoctorPlatform {
 
     checks() {
       const findings: DoctorFinding[] = [];
-      const n = windowsNative();
+      const n = settings ?? windowsNative();
       const families = (i: (typeof candidates)[number]) => ([4, 6] as const).filter((f) => i.addresses.some((a) => a.family === f));
       const watched = candidates.filter((i) => i.addresses.length > 0);
       if (n.underWine) {
