@@ -9,6 +9,7 @@ function route(family: 4 | 6): string {
   return family === 6 ? 'route -n add -inet6' : 'route -n add';
 }
 
+/** @internal */
 export function darwinDoctor(ctx: DoctorContext): DoctorPlatform {
   const { withGlobal, defaults } = ctx;
   return {

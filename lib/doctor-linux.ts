@@ -26,6 +26,7 @@ function readSysctl(path: string): number | undefined {
   }
 }
 
+/** @internal */
 export function linuxDoctor(ctx: DoctorContext): DoctorPlatform {
   const { list, table, candidates, defaults, withGlobal } = ctx;
   // Policy tables the fixes propose: one per interface, numbers no table uses yet.

@@ -79,20 +79,24 @@ export interface DoctorReport {
   destinations: string[];
 }
 
+/** @internal */
 export const MAIN = 254;
 
 // Documentation prefixes (RFC 5737, RFC 3849): off-link on every real network, so a lookup for
 // them follows the default route. Lookups only; nothing is ever sent to them.
+/** @internal */
 export const REPRESENTATIVE: Record<4 | 6, string[]> = {
   4: ['192.0.2.1', '198.51.100.1', '203.0.113.1'],
   6: ['2001:db8::1', '2001:db8:ffff::1', '3fff::1'],
 };
 
+/** @internal */
 export function toBigInt(address: string, family: 4 | 6): bigint {
   if (family === 4) return address.split('.').reduce((n, part) => (n << 8n) | BigInt(Number(part)), 0n);
   return addressKey(address).split(':').reduce((n, part) => (n << 16n) | BigInt(parseInt(part, 16)), 0n);
 }
 
+/** @internal */
 export function fromBigInt(value: bigint, family: 4 | 6): string {
   if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
   const groups = [];
@@ -111,27 +115,36 @@ export function fromBigInt(value: bigint, family: 4 | 6): string {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLength).join(':')}`;
 }
 
+/** @internal */
 export function bits(family: 4 | 6): bigint {
   return family === 4 ? 32n : 128n;
 }
 
+/** @internal */
 export function network(address: string, family: 4 | 6, prefixLength: number): bigint {
   const host = bits(family) - BigInt(prefixLength);
   return (toBigInt(address, family) >> host) << host;
 }
 
-/** Whether `entry` (a route) covers `address/prefixLength` entirely. */
+/**
+ * Whether `entry` (a route) covers `address/prefixLength` entirely.
+ * @internal
+ */
 export function covers(entry: RouteEntry, address: string, family: 4 | 6, prefixLength: number): boolean {
   if (entry.family !== family || entry.prefixLength > prefixLength) return false;
   const base = entry.destination.split('/')[0];
   return network(base, family, entry.prefixLength) === network(address, family, entry.prefixLength);
 }
 
+/** @internal */
 export function isDefault(e: RouteEntry): boolean {
   return e.prefixLength === 0 && e.type === 'unicast' && e.sourcePrefix === undefined;
 }
 
-/** The interfaces and gateways a (possibly multipath) route leaves through. */
+/**
+ * The interfaces and gateways a (possibly multipath) route leaves through.
+ * @internal
+ */
 export function hops(e: RouteEntry): Array<{ interface: string; gateway?: string }> {
   if (e.nexthops !== undefined && e.nexthops.length > 0) {
     return e.nexthops.filter((h) => h.interface !== undefined).map((h) => ({ interface: h.interface!, ...(h.gateway ? { gateway: h.gateway } : {}) }));
@@ -139,13 +152,19 @@ export function hops(e: RouteEntry): Array<{ interface: string; gateway?: string
   return e.interface !== undefined ? [{ interface: e.interface, ...(e.gateway ? { gateway: e.gateway } : {}) }] : [];
 }
 
-/** Global addresses, the preferred ones first (deprecated ones are still bound to by some programs). */
+/**
+ * Global addresses, the preferred ones first (deprecated ones are still bound to by some programs).
+ * @internal
+ */
 export function globalAddresses(i: NetworkInterface, family?: 4 | 6): InterfaceAddress[] {
   const list = i.addresses.filter((a) => a.scope === 'global' && (family === undefined || a.family === family));
   return [...list.filter((a) => !a.flags.includes('deprecated')), ...list.filter((a) => a.flags.includes('deprecated'))];
 }
 
-/** What doctor() gathered once, for every check. */
+/**
+ * What doctor() gathered once, for every check.
+ * @internal
+ */
 export interface DoctorContext {
   /** interfaces() */
   list: NetworkInterface[];
@@ -161,20 +180,29 @@ export interface DoctorContext {
   multiHomed: boolean;
 }
 
-/** A global address whose packets to the probe destinations leave through another interface. */
+/**
+ * A global address whose packets to the probe destinations leave through another interface.
+ * @internal
+ */
 export interface Mismatch {
   iface: NetworkInterface;
   address: string;
   lookups: DoctorLookup[];
 }
 
-/** A fix and the explanation that goes with it, worded for one OS. */
+/**
+ * A fix and the explanation that goes with it, worded for one OS.
+ * @internal
+ */
 export interface Advice {
   detail: string;
   fix: string[];
 }
 
-/** One OS's part of doctor(), made for one run (its fixes may number tables, say). */
+/**
+ * One OS's part of doctor(), made for one run (its fixes may number tables, say).
+ * @internal
+ */
 export interface DoctorPlatform {
   /** Whether a route serves every socket (Linux: the main table; elsewhere the one table). */
   servesEverySocket(e: RouteEntry): boolean;

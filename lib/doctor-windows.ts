@@ -12,7 +12,10 @@ function netsh(family: 4 | 6, ifname: string, setting: string): string {
   return `netsh interface ipv${family} set interface "${ifname}" ${setting}=disabled`;
 }
 
-/** `settings`: the addon's, unless a test gives others. */
+/**
+ * `settings`: the addon's, unless a test gives others.
+ * @internal
+ */
 export function windowsDoctor(ctx: DoctorContext, settings?: Pick<WindowsNative, 'underWine' | 'ipInterfaceSettings'>): DoctorPlatform {
   const { candidates } = ctx;
   return {

@@ -15,10 +15,16 @@ import { HOST } from './platform';
 import { bindByAddress, interfaceAddress, strongHostPin, notHeld, windowsSettings, type BoundByNode, type InterfaceSettings, type StrongHostPin } from './strong-host';
 import { isLinkLocal6, isWildcard, parseIpLiteral, type IpLiteral } from './validate';
 
-/** A socket routebind opened: an fd the addon made, bound and pinned, or (Windows) the address Node is to bind. */
+/**
+ * A socket routebind opened: an fd the addon made, bound and pinned, or (Windows) the address Node is to bind.
+ * @internal
+ */
 export type OpenedSocket = NativeSocket | BoundByNode;
 
-/** Whether sockets are bound by Node to a chosen address (Windows) rather than made by the addon. */
+/**
+ * Whether sockets are bound by Node to a chosen address (Windows) rather than made by the addon.
+ * @internal
+ */
 export const BINDS_BY_ADDRESS = HOST === 'win32';
 
 let settings: InterfaceSettings | undefined;

@@ -7,6 +7,7 @@
 
 /** The OSes with a native backend. */
 export const BACKENDS = ['linux', 'darwin', 'win32'] as const;
+/** An OS with a native backend, as process.platform names it. */
 export type Backend = (typeof BACKENDS)[number];
 
 const running = process.platform;
@@ -22,6 +23,7 @@ function list(items: readonly string[]): string {
 
 /** routebind's own error for an OS (or an OS's addon) that lacks what was asked. */
 export interface PlatformError extends Error {
+  /** Always 'ERR_ROUTEBIND_UNSUPPORTED_PLATFORM'. */
   code: 'ERR_ROUTEBIND_UNSUPPORTED_PLATFORM';
   /** The OS that lacks it. */
   platform: string;
@@ -64,13 +66,16 @@ export const OPTION_PLATFORMS = {
   destinationPort: { on: ['linux'], what: 'a destination port selector for the lookup, RTA_DPORT' },
 } as const satisfies Record<string, { on: readonly Backend[]; what: string }>;
 
+/** An option routebind adds to Node's, as OPTION_PLATFORMS (exported as optionPlatforms) lists them. */
 export type RoutebindOption = keyof typeof OPTION_PLATFORMS;
 
 /** routebind's refusal of an option this OS does not have. */
 export interface UnsupportedOptionError extends TypeError {
+  /** Always 'ERR_ROUTEBIND_UNSUPPORTED_OPTION'. */
   code: 'ERR_ROUTEBIND_UNSUPPORTED_OPTION';
   /** The option as the caller wrote it (`options.mark`). */
   option: string;
+  /** The OS that lacks it, as process.platform names it. */
   platform: string;
 }
 

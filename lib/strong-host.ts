@@ -15,6 +15,7 @@ import { isLinkLocal6 } from './validate';
 /**
  * A socket that Node binds itself, to `address` (a zoned IPv6 link-local keeps its zone as the
  * interface index, which is what libuv's uv_ip6_addr reads on Windows).
+ * @internal
  */
 export interface BoundByNode {
   fd?: undefined;
@@ -25,18 +26,25 @@ export interface BoundByNode {
   pinError?: string;
 }
 
-/** What describe() says about a source bound on interface `ifindex`. */
+/**
+ * What describe() says about a source bound on interface `ifindex`.
+ * @internal
+ */
 export interface StrongHostPin {
   pinned: 'strong-host' | null;
   pinError?: string;
 }
 
-/** The per-interface settings the pin depends on; throws a system error when they cannot be read. */
+/**
+ * The per-interface settings the pin depends on; throws a system error when they cannot be read.
+ * @internal
+ */
 export type InterfaceSettings = (ifindex: number, family: 4 | 6) => NativeIpInterfaceSettings;
 
 /**
  * GetIpInterfaceEntry through the addon. Under Wine it aborts the process, so it is never called
  * there: ENOSYS, and describe() reports the socket as not held.
+ * @internal
  */
 export function windowsSettings(): InterfaceSettings {
   const n = windowsNative();
@@ -53,7 +61,10 @@ export function windowsSettings(): InterfaceSettings {
 let settingsGeneration = Number.NaN;
 const settingsCache = new Map<string, StrongHostPin>();
 
-/** Whether the strong host model holds a socket bound on `ifindex` to that interface. */
+/**
+ * Whether the strong host model holds a socket bound on `ifindex` to that interface.
+ * @internal
+ */
 export function strongHostPin(ifindex: number, family: 4 | 6, settings: InterfaceSettings): StrongHostPin {
   const generation = currentGeneration();
   if (generation !== settingsGeneration) {
@@ -84,6 +95,7 @@ function bindable(source: string, family: 4 | 6, scopeId: number | undefined): s
 /**
  * The Windows counterpart of openSocket(): the source Node is to bind, and whether the strong
  * host model holds it to the decision's interface. `strict` fails where it does not.
+ * @internal
  */
 export function bindByAddress(decision: Decision, routing: ValidRouting, port: number, settings: InterfaceSettings): BoundByNode {
   const pin: StrongHostPin = decision.pin ? strongHostPin(decision.ifindex, decision.family, settings) : { pinned: null };
@@ -91,7 +103,10 @@ export function bindByAddress(decision: Decision, routing: ValidRouting, port: n
   return { address: bindable(decision.source, decision.family, decision.scopeId), port, ...pin };
 }
 
-/** strict: the socket cannot be held to its interface. */
+/**
+ * strict: the socket cannot be held to its interface.
+ * @internal
+ */
 export function notHeld(iface: string, source: string, family: 4 | 6, pin: StrongHostPin): Error {
   const why = pin.pinError === 'WeakHostSend'
     ? `${iface} has WeakHostSend on, so Windows may send from ${source} through another interface (netsh interface ipv${family} set interface "${iface}" weakhostsend=disabled)`
@@ -104,6 +119,7 @@ export function notHeld(iface: string, source: string, family: 4 | 6, pin: Stron
  * of it: Windows holds a socket to an interface only through one of its addresses. The family
  * asked for, else (Node's default '::') IPv4 first, then a global IPv6 address, then a link-local
  * one: a listener on one address, which describe() names.
+ * @internal
  */
 export function interfaceAddress(owner: NetworkInterface, family: 4 | 6 | undefined): { address: string; family: 4 | 6 } | undefined {
   const usable = owner.addresses.filter((a) => !a.flags.includes('tentative') && !a.flags.includes('dadfailed') && !a.flags.includes('deprecated'));
