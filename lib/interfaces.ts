@@ -1,4 +1,5 @@
-// The host's links and addresses, like `ip -j addr`, from one RTM_GETLINK and one RTM_GETADDR dump.
+// The host's links and addresses, like `ip -j addr`, from one RTM_GETLINK and one RTM_GETADDR dump
+// (on macOS getifaddrs, on Windows GetAdaptersAddresses: the addon maps them onto the same shapes).
 import { native, type NativeAddress, type NativeLink } from './binding';
 import { currentGeneration } from './coherence';
 import { requireBackend } from './platform';
@@ -53,6 +54,8 @@ export interface NetworkInterface {
   master?: number;
   /** Alternative names (`ip link property add dev X altname Y`): accepted wherever a name is. */
   altnames?: string[];
+  /** Windows: the interface's LUID (NET_LUID, 64 bits, in decimal), which outlives a reused index. */
+  luid?: string;
   /** IPv6 link-local addresses carry their zone: `fe80::1%eth0`. */
   addresses: InterfaceAddress[];
 }
@@ -80,6 +83,7 @@ export function toInterface(link: NativeLink): NetworkInterface {
   Object.defineProperty(entry, 'index', { get: deprecatedIndex, enumerable: false });
   if (link.master !== undefined) entry.master = link.master;
   if (link.altnames !== undefined) entry.altnames = link.altnames;
+  if (link.luid !== undefined) entry.luid = link.luid;
   return entry;
 }
 
