@@ -210,10 +210,11 @@ function readRoute(strings: [string?, string?, string?, string?, string?], q: Na
   if (iifName !== undefined) route.iif = iifName;
   if (scratch[RouteSlot.Mark] >= 0) route.mark = scratch[RouteSlot.Mark];
   // IPv4 answers say which uid the lookup was made for, IPv6 ones do not: the kernel takes the
-  // caller's (real) uid unless one is given, and none for an input lookup.
+  // caller's (real) uid unless one is given, and none for an input lookup. Only Linux routes by
+  // uid at all.
   if (scratch[RouteSlot.Uid] >= 0) route.uid = scratch[RouteSlot.Uid];
   else if (q.uid !== undefined) route.uid = q.uid;
-  else if (q.iif === undefined && process.getuid !== undefined) route.uid = process.getuid();
+  else if (q.iif === undefined && LINUX && process.getuid !== undefined) route.uid = process.getuid();
   const pref = scratch[RouteSlot.Pref];
   if (family === 6 && pref >= 0) route.pref = pref === 3 ? 'low' : pref === 1 ? 'high' : 'medium';
   // Answers may be shared through the cache: nobody may change one under another caller.
@@ -339,6 +340,7 @@ function noInterface(q: NativeRouteQuery): Error {
 }
 
 const RTN_LOCAL = 2;
+const LINUX = HOST === 'linux';
 
 /** Whether the last answer really leaves through the interface the query asked for. */
 function leavesThroughAsked(): boolean {
