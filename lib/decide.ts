@@ -9,13 +9,20 @@ import { ipv6Words, isLinkLocal6, parseIpLiteral, validateBoolean, validateInteg
 
 /** Options every routebind socket takes on top of Node's own. */
 export interface RoutingOptions {
-  /** Pin to this interface (name or index) and send from its address. */
+  /**
+   * Pin to this interface (name or index) and send from its address. On Windows, where a socket
+   * is held to an interface by binding one of its addresses (strong host), that address.
+   */
   interface?: string | number;
   /** Pin to the interface that owns this address (default true). `false` binds the source only. */
   pin?: boolean;
-  /** Fail instead of falling back to an unpinned socket when pinning is not permitted. */
+  /**
+   * Fail instead of falling back to an unpinned socket when pinning is not permitted (Linux:
+   * EPERM), or on Windows when the interface sends weak-host (WeakHostSend on) or that cannot be
+   * read (ENOTSUP).
+   */
   strict?: boolean;
-  /** SO_MARK for the socket, and the fwmark the route lookup is made with. */
+  /** SO_MARK for the socket, and the fwmark the route lookup is made with. Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   mark?: number;
 }
 

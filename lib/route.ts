@@ -12,19 +12,19 @@ export interface RouteQuery {
   from?: string;
   /** Output interface, by name or index (`oif`; RTA_OIF). */
   interface?: string | number;
-  /** Input interface, simulating a packet that arrived there (`iif`; RTA_IIF). */
+  /** Input interface, simulating a packet that arrived there (`iif`; RTA_IIF). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   iif?: string | number;
-  /** Firewall mark (`mark`; RTA_MARK), 0 … 2^32-1. */
+  /** Firewall mark (`mark`; RTA_MARK), 0 … 2^32-1. Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   mark?: number;
-  /** Socket owner uid (`uid`; RTA_UID). */
+  /** Socket owner uid (`uid`; RTA_UID). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   uid?: number;
-  /** Type of service byte (`tos`). */
+  /** Type of service byte (`tos`). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   tos?: number;
-  /** IP protocol (`ipproto`; RTA_IP_PROTO): 'tcp', 'udp', 'icmp' or a number. */
+  /** IP protocol (`ipproto`; RTA_IP_PROTO): 'tcp', 'udp', 'icmp' or a number. Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   protocol?: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'sctp' | number;
-  /** Source port (`sport`; RTA_SPORT). */
+  /** Source port (`sport`; RTA_SPORT). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   sourcePort?: number;
-  /** Destination port (`dport`; RTA_DPORT). */
+  /** Destination port (`dport`; RTA_DPORT). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   destinationPort?: number;
   /** `false` asks the kernel even when a cached answer is current. */
   cache?: boolean;
