@@ -113,7 +113,10 @@ function connectByAddress(v: ValidConnect, options: Record<string, unknown>, lis
       return;
     }
     record(socket, decision, made, decision.source);
-    const host = destination.zone !== undefined ? `${destination.address}%${destination.zone}` : destination.address;
+    // libuv on Windows reads a zone as a number (atoi): a link-local destination's zone by name
+    // becomes the index of the interface it names, which the decision routed through.
+    const zone = destination.zone === undefined ? undefined : /^\d+$/.test(destination.zone) ? destination.zone : String(decision.ifindex);
+    const host = zone !== undefined ? `${destination.address}%${zone}` : destination.address;
     socket.connect({ port: v.port, host, localAddress: made.address, ...(made.port ? { localPort: made.port } : {}), autoSelectFamily: false } as net.TcpNetConnectOpts);
     follow(socket, decision, made, options);
   };
