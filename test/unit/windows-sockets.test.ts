@@ -21,6 +21,8 @@ interface Out {
   udpBind: { address: string; described: Described };
   friendlyName: string;
   cache: { size: number; maxEntries: number };
+  cacheAfterLookups: { size: number; maxEntries: number };
+  cacheOptedIn: { size: number; maxEntries: number; sameAnswer: boolean };
 }
 
 function run(weakHostSend: 'off' | 'on' | 'unreadable'): Out {
@@ -69,8 +71,10 @@ describe('WeakHostSend off (the Windows default): the strong host model holds ea
     expect(out.friendlyName).toBe('ENODEV');
   });
 
-  it('keeps the route cache off by default', () => {
+  it('keeps the route cache off by default, and keeps answers once a program opts in', () => {
     expect(out.cache).toEqual({ size: 0, maxEntries: 0 });
+    expect(out.cacheAfterLookups).toEqual({ size: 0, maxEntries: 0 });
+    expect(out.cacheOptedIn).toEqual({ size: 1, maxEntries: 64, sameAnswer: true });
   });
 });
 
