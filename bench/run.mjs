@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const routebind = require('../dist/index.js');
-const { native } = require('../dist/binding.js');
+const native = require('../dist/binding.js').posixNative();
 const { routeTo, routes } = routebind;
 
 const jsonOnly = process.argv.includes('--json');

@@ -13,6 +13,7 @@ import { invalidArgType, invalidArgValue } from './errors';
 import { validateRouteChangeMode, type RouteChangeMode } from './follow';
 import { describeAsLayer } from './describe';
 import { rejectMisspeltKeys } from './option-keys';
+import { requireBackend } from './platform';
 import { connect, type ConnectOptions } from './tcp-client';
 import { rejectUnknownKeys, validateInteger, validateObject } from './validate';
 
@@ -107,6 +108,7 @@ interface Routed {
 
 /** Validates the routing options (typed errors, before any socket exists) and splits them off. */
 function splitOptions<T extends object>(options: T | undefined): { routed: Routed; rest: Record<string, unknown> } {
+  requireBackend();
   const o = validateObject<Record<string, unknown>>('options', options === undefined ? {} : options);
   rejectMisspeltKeys('options', o);
   validateRouting(o as RoutingOptions & { localAddress?: unknown });

@@ -1,6 +1,13 @@
 // The one place the compiled addon is loaded (node-gyp-build: prebuilds/ first, then build/),
-// with the exact shapes of what it takes and returns.
+// with the exact shapes of what it takes and returns, per OS (as node-pty's IUnixNative and
+// IConptyNative): what every backend exports (CommonNative), the POSIX fd hand-off (PosixNative:
+// Linux and macOS), and each OS's own (LinuxNative, DarwinNative, WindowsNative), told apart by
+// `platform`. A module that needs an OS's own function asks for it through posixNative(),
+// linuxNative() or windowsNative(), which throw a typed error elsewhere: no module can call a
+// POSIX-only function without the type system knowing.
 import * as path from 'node:path';
+
+import { hasBackend, unsupportedPlatform } from './platform';
 
 export interface NativeRouteQuery {
   destination: string;
@@ -58,6 +65,8 @@ export interface NativeRoute {
 
 export interface NativeLink {
   index: number;
+  /** Windows only: the interface's 64-bit LUID in decimal (NET_LUID), which outlives index reuse. */
+  luid?: string;
   name: string;
   flags: number;
   type: number;
@@ -140,16 +149,19 @@ export const enum ChangeGroup {
   Routes4 = 1, Routes6 = 2, Addresses4 = 4, Addresses6 = 8, Links = 16,
 }
 
-export interface NativeBinding {
+/** What every backend exports (native/addon.cc). */
+export interface CommonNative {
+  /** The OS the addon was built for (native/platform.h kPlatformName). */
+  platform: 'linux' | 'darwin' | 'win32';
   /**
    * `overflowed`: notifications were lost (resync). `error`: the feed can no longer be watched;
    * no further batch will come.
    */
   ChangeWatcher: new (groups: number, callback: (events: NativeChangeEvent[], overflowed: boolean, error: Error | undefined) => void) => NativeChangeWatcher;
   /**
-   * Reads what the kernel announced (one non-blocking recv() when nothing was) and returns the
-   * generation, which moves on with every route, address, link, rule, nexthop or netconf
-   * announcement and every overrun.
+   * Reads what the kernel announced (one non-blocking recv() when nothing was, on Linux and
+   * macOS) and returns the generation, which moves on with every route, address, link, rule,
+   * nexthop or netconf announcement and every overrun.
    */
   feedGeneration(): number;
   /** The feed's receive buffer as granted by the kernel, and the current generation. */
@@ -174,9 +186,13 @@ export interface NativeBinding {
   dumpAddresses(version: 0 | 4 | 6): NativeAddress[];
   linkIndex(name: string): number;
   linkName(index: number): string | undefined;
-  parseNetlink(bytes: Uint8Array): NativeParsedMessage[];
   /** Nanoseconds for `iterations` lookups of `destination` inside the addon (bench floor). */
   benchRouteGet(destination: string, iterations: number): number;
+}
+
+/** Linux and macOS: the addon makes the socket (bind, pin, mark) and Node adopts its fd. */
+export interface PosixNative extends CommonNative {
+  platform: 'linux' | 'darwin';
   createSocket(spec: NativeSocketSpec): NativeSocket;
   /**
    * createSocket's spec as arguments (flags: 1 strict, 2 reuseAddress, 4 reusePort,
@@ -186,17 +202,53 @@ export interface NativeBinding {
     ifindex: number | undefined, ifname: string | undefined, flags: number, mark: number | undefined): NativeSocket;
   closeSocket(fd: number): void;
   /**
-   * dup3(from, to): the socket behind `from` now also answers at `to`. `identity` is the
-   * placeholder's, from createSocket; when `to` no longer is that socket (closed, or its number
-   * reused) it throws EBADF and touches nothing.
+   * dup3(from, to) (dup2 + fcntl on macOS): the socket behind `from` now also answers at `to`.
+   * `identity` is the placeholder's, from createSocket; when `to` no longer is that socket
+   * (closed, or its number reused) it throws EBADF and touches nothing.
    */
   adoptSocket(from: number, to: number, identity: string): void;
   /** Sets SO_REUSEADDR and SO_REUSEPORT to exactly these values (undoes what libuv sets on UDP fds). */
   setSocketReuse(fd: number, reuseAddress: boolean, reusePort: boolean): void;
   /** Pins an already bound socket to an interface (kept if it is pinned there already). */
   pinSocket(fd: number, ifindex: number, ifname: string, strict: boolean): { pinned: string | null; pinError?: string };
-  pinMechanism: string;
+  pinMechanism: 'SO_BINDTODEVICE' | 'IP_BOUND_IF';
 }
+
+/** Linux: netlink, SO_BINDTODEVICE, and the netlink parser's test entry. */
+export interface LinuxNative extends PosixNative {
+  platform: 'linux';
+  pinMechanism: 'SO_BINDTODEVICE';
+  parseNetlink(bytes: Uint8Array): NativeParsedMessage[];
+}
+
+/** macOS: PF_ROUTE, IP_BOUND_IF / IPV6_BOUND_IF. */
+export interface DarwinNative extends PosixNative {
+  platform: 'darwin';
+  pinMechanism: 'IP_BOUND_IF';
+}
+
+/** GetIpInterfaceEntry's answer for one interface and family. */
+export interface NativeIpInterfaceSettings {
+  /** The interface may send packets whose source another interface owns (weak host send). */
+  weakHostSend: boolean;
+  /** The interface accepts packets for addresses another interface owns (weak host receive). */
+  weakHostReceive: boolean;
+  /** The interface forwards packets not addressed to this host. */
+  forwarding: boolean;
+  /** The interface metric, added to a route's metric. */
+  metric: number;
+}
+
+/** Windows: iphlpapi. No fd hand-off: Node on Windows cannot adopt a socket handle. */
+export interface WindowsNative extends CommonNative {
+  platform: 'win32';
+  /** GetIpInterfaceEntry. Under Wine it aborts the process: never call it when `underWine`. */
+  ipInterfaceSettings(index: number, version: 4 | 6): NativeIpInterfaceSettings;
+  /** ntdll exports wine_get_version: running under Wine, where several iphlpapi calls are missing. */
+  underWine: boolean;
+}
+
+export type NativeBinding = LinuxNative | DarwinNative | WindowsNative;
 
 const root = path.join(__dirname, '..');
 
@@ -218,4 +270,34 @@ function load(): NativeBinding {
   }
 }
 
-export const native: NativeBinding = load();
+// Loaded when this module is, on an OS with a backend (a missing addon fails `require('routebind')`
+// at once, as it always has); never on any other OS, where there is nothing it could load.
+const loaded: NativeBinding | undefined = hasBackend ? load() : undefined;
+
+/** The addon; on an OS without a backend, ERR_ROUTEBIND_UNSUPPORTED_PLATFORM. */
+export function native(): NativeBinding {
+  if (loaded === undefined) throw unsupportedPlatform();
+  return loaded;
+}
+
+/** The addon of Linux or macOS, for the fd hand-off; a typed error on Windows. */
+export function posixNative(): PosixNative {
+  const n = native();
+  if (n.platform === 'win32') throw unsupportedPlatform('the socket hand-off (an fd made by the addon, adopted by Node)', ['linux', 'darwin'], n.platform);
+  return n;
+}
+
+/** The Linux addon (the netlink parser's test entry); a typed error elsewhere. */
+export function linuxNative(): LinuxNative {
+  const n = native();
+  if (n.platform !== 'linux') throw unsupportedPlatform('the netlink parser', ['linux'], n.platform);
+  return n;
+}
+
+/** The Windows addon (per-interface settings, Wine detection); a typed error elsewhere. */
+export function windowsNative(): WindowsNative {
+  const n = native();
+  if (n.platform !== 'win32') throw unsupportedPlatform('GetIpInterfaceEntry', ['win32'], n.platform);
+  return n;
+}
+

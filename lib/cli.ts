@@ -14,6 +14,7 @@ import { systemError } from './errors';
 import { interfaces, type NetworkInterface } from './interfaces';
 import { routes, routeTo, type Route, type RouteEntry, type RouteQuery } from './route';
 import { createSocket } from './dgram';
+import { hasBackend, unsupportedPlatform } from './platform';
 import { describe, type SocketDescription } from './describe';
 import { connect } from './tcp-client';
 import { watch, type ChangeAction, type ChangeEvent } from './watch';
@@ -685,7 +686,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
 function isUsageError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return error instanceof UsageError || (typeof code === 'string' && (code.startsWith('ERR_PARSE_ARGS') ||
-    ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_IP_ADDRESS', 'ERR_SOCKET_BAD_PORT'].includes(code)));
+    ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_IP_ADDRESS', 'ERR_SOCKET_BAD_PORT', 'ERR_ROUTEBIND_UNSUPPORTED_OPTION'].includes(code)));
 }
 
 function usageMessage(error: unknown): string {
@@ -762,6 +763,11 @@ export function main(argv: string[]): number | Promise<number> {
   if (command === undefined) {
     console.error(`routebind: unknown command '${name}'\ncommands: ${Object.keys(commands).join(', ')}; \`routebind --help\` explains them`);
     return EXIT_USAGE;
+  }
+  if (!hasBackend) {
+    // Help and version above need nothing of the OS; every command does.
+    console.error(errorLine(name, unsupportedPlatform()));
+    return EXIT_FAILURE;
   }
   let result: number | Promise<number>;
   try {

@@ -3,18 +3,26 @@
 import { holdGeneration, releaseGeneration } from './coherence';
 import { isSystemError, systemError } from './errors';
 import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
+import { MISSING_SOCKET_OPTIONS, refuseMissingOptions } from './platform';
 import { routeTo, type Route, type RouteQuery } from './route';
 import { ipv6Words, isLinkLocal6, parseIpLiteral, validateBoolean, validateInteger, validateInterface, type IpLiteral } from './validate';
 
 /** Options every routebind socket takes on top of Node's own. */
 export interface RoutingOptions {
-  /** Pin to this interface (name or index) and send from its address. */
+  /**
+   * Pin to this interface (name or index) and send from its address. On Windows, where a socket
+   * is held to an interface by binding one of its addresses (strong host), that address.
+   */
   interface?: string | number;
   /** Pin to the interface that owns this address (default true). `false` binds the source only. */
   pin?: boolean;
-  /** Fail instead of falling back to an unpinned socket when pinning is not permitted. */
+  /**
+   * Fail instead of falling back to an unpinned socket when pinning is not permitted (Linux:
+   * EPERM), or on Windows when the interface sends weak-host (WeakHostSend on) or that cannot be
+   * read (ENOTSUP).
+   */
   strict?: boolean;
-  /** SO_MARK for the socket, and the fwmark the route lookup is made with. */
+  /** SO_MARK for the socket, and the fwmark the route lookup is made with. Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   mark?: number;
 }
 
@@ -40,6 +48,7 @@ export interface ValidRouting {
 }
 
 export function validateRouting(o: RoutingOptions & { localAddress?: unknown }, prefix = 'options', localAddress: unknown = o.localAddress): ValidRouting {
+  refuseMissingOptions(prefix, o, MISSING_SOCKET_OPTIONS);
   const v: ValidRouting = { pin: true, strict: false };
   if (o.interface !== undefined) v.interface = validateInterface(`${prefix}.interface`, o.interface);
   if (localAddress !== undefined) v.localAddress = parseIpLiteral(`${prefix}.localAddress`, localAddress);

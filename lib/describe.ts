@@ -16,9 +16,18 @@ export interface SocketDescription {
   interface?: string;
   /** The index of `interface`. */
   ifindex?: number;
-  /** The pinning mechanism applied, or null when the socket is not pinned. */
-  pinned: 'SO_BINDTODEVICE' | 'IP_BOUND_IF' | null;
-  /** Why pinning was skipped (e.g. 'EPERM'), when it was asked for and `strict` was not set. */
+  /**
+   * What holds the socket to `interface`: the socket option applied (SO_BINDTODEVICE on Linux,
+   * IP_BOUND_IF on macOS), or on Windows 'strong-host' (the socket is bound to an address of that
+   * interface, which has WeakHostSend off, so Windows sends only through it). null when nothing
+   * holds it there.
+   */
+  pinned: 'SO_BINDTODEVICE' | 'IP_BOUND_IF' | 'strong-host' | null;
+  /**
+   * Why the socket is not held there although that was asked (and `strict` was not set): the
+   * errno of the refused pin ('EPERM'); on Windows 'WeakHostSend' (the interface sends weak-host),
+   * or the code of the failure to read that setting ('ENOSYS' under Wine).
+   */
   pinError?: string;
 }
 

@@ -11,13 +11,14 @@ import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 
-import { native, type NativeSocket } from './binding';
+import { posixNative, type NativeSocket } from './binding';
 import { decide, validateRouting, type RoutingOptions, type ValidRouting } from './decide';
 import { describe, record } from './describe';
 import { isSystemError, type SystemError } from './errors';
 import { interfaceNamed } from './interfaces';
-import { bindForServer, localOwner, openSocket, socketError, zoneInterface } from './open-socket';
+import { BINDS_BY_ADDRESS, bindForServer, localOwner, openSocket, socketError, zoneInterface, type OpenedSocket } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
+import { requireBackend, unsupportedOption } from './platform';
 import { isLinkLocal6, isWildcard, parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (dgram.createSocket =
@@ -125,6 +126,7 @@ function isWorker(): boolean {
  * the source of the routed interface and pin the socket there.
  */
 export function createSocket(type: dgram.SocketType | SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): UdpSocket {
+  requireBackend();
   const options: Partial<SocketOptions> = type !== null && typeof type === 'object' ? type : {};
   rejectMisspeltKeys('options', options);
   const routing = validateRouting(options);
@@ -239,7 +241,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   });
 
   /** A bind() with an address or an interface: the addon binds and pins; undefined leaves it to the kernel. */
-  const explicitSocket = (ip: string, port: number, flags: number, intent: BindIntent): NativeSocket | undefined => {
+  const explicitSocket = (ip: string, port: number, flags: number, intent: BindIntent): OpenedSocket | undefined => {
     if (isWildcard(ip) && intent.iface === undefined) return undefined;
     let literal: IpLiteral;
     try {
@@ -253,7 +255,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   };
 
   /** The bind a socket's own options call for, with no destination to route to. */
-  const unroutedSocket = (flags: number): NativeSocket | undefined => {
+  const unroutedSocket = (flags: number): OpenedSocket | undefined => {
     if (routing.interface === undefined && routing.localAddress === undefined) return undefined;
     const local = routing.localAddress;
     const address = local === undefined ? undefined : local.zone !== undefined ? `${local.address}%${local.zone}` : local.address;
@@ -261,7 +263,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   };
 
   /** An implicit bind: route to the destination, bind its source, pin to its interface. */
-  const implicitSocket = (intent: BindIntent, flags: number): NativeSocket | undefined => {
+  const implicitSocket = (intent: BindIntent, flags: number): OpenedSocket | undefined => {
     const implicit = intent.implicit as NonNullable<BindIntent['implicit']>;
     let destination: IpLiteral | undefined;
     try {
@@ -301,13 +303,13 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   const installFd = (target: UdpHandle, made: NativeSocket, flags: number): number => {
     const err = target.open(made.fd);
     if (err !== 0) {
-      native.closeSocket(made.fd); // libuv did not take it: still ours
+      posixNative().closeSocket(made.fd); // libuv did not take it: still ours
       return err;
     }
     // libuv's uv_udp_open turned on SO_REUSEADDR: any local process could then bind this port
     // and share its datagrams. Back to what was asked, as Node's own bind leaves it.
     const { reuseAddress, reusePort } = flagsOf(flags);
-    native.setSocketReuse(made.fd, reuseAddress, reusePort);
+    posixNative().setSocketReuse(made.fd, reuseAddress, reusePort);
     return 0;
   };
 
@@ -318,6 +320,8 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
     try {
       const made = intent.implicit !== undefined ? implicitSocket(intent, flags) : explicitSocket(ip, port, flags, intent);
       if (made === undefined) return nodeBind.call(this, ip, port, flags);
+      // Windows: Node binds the address routebind chose, with the flags it was given.
+      if (made.fd === undefined) return nodeBind.call(this, made.address, made.port, flags);
       return installFd(this, made, flags);
     } catch (error) {
       if (!isSystemError(error)) throw error;
@@ -351,6 +355,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   const pinShared = (intent: BindIntent, ip: string) => {
     if (intent.implicit !== undefined || intent.exclusive || !isWorker()) return;
     if (isWildcard(ip) && intent.iface === undefined) return;
+    if (BINDS_BY_ADDRESS) return describeShared(intent, ip);
     socket.prependOnceListener('listening', () => {
       const shared = handleOf(socket);
       if (shared === null) return;
@@ -365,13 +370,30 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
         : literal !== undefined ? localOwner(literal).owner : undefined;
       if (owner === undefined || !routing.pin) return;
       try {
-        const pinned = native.pinSocket(shared.fd, owner.ifindex, owner.name, routing.strict);
+        const pinned = posixNative().pinSocket(shared.fd, owner.ifindex, owner.name, routing.strict);
         record(socket, undefined, pinned, literal?.address ?? ip, { name: owner.name, index: owner.ifindex });
       } catch (error) {
         if (!isSystemError(error)) throw error;
         process.nextTick(() => socket.emit('error', error));
       }
     });
+  };
+
+  /**
+   * pinShared() on Windows, where nothing can be pinned after the bind: the primary bound `ip`,
+   * which holds the socket to its interface if it is an address (strong host); a wildcard with
+   * an interface cannot be honoured.
+   */
+  const describeShared = (intent: BindIntent, ip: string) => {
+    try {
+      if (isWildcard(ip)) {
+        throw unsupportedOption('options.interface', 'interface', 'win32',
+          "a cluster worker's bind is made by the primary on the wildcard address, and Windows holds a socket to an interface only through one of its addresses: bind that address, or bind with exclusive: true");
+      }
+      bindForServer('udp', family, 'bind', { address: ip, port: 0, interface: intent.iface }, routing, socket);
+    } catch (error) {
+      process.nextTick(() => socket.emit('error', error));
+    }
   };
 
   socket.bind = function bind(this: dgram.Socket, ...args: unknown[]): dgram.Socket {

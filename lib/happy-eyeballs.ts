@@ -7,7 +7,7 @@ import * as dns from 'node:dns';
 import { isIP } from 'node:net';
 import * as net from 'node:net';
 
-import { native, type NativeSocket } from './binding';
+import { posixNative, type NativeSocket } from './binding';
 import { dnsOptions, nodeInvalidAddressFamily, nodeInvalidIpAddress, racesFamilies, type Listener, type ValidConnect } from './connect-options';
 import type { Decision } from './decide';
 import { record } from './describe';
@@ -42,7 +42,7 @@ export function connectToName(v: ValidConnect, options: Record<string, unknown>,
   let identity: string | undefined;
   let placeholderError: SystemError | undefined;
   try {
-    ({ fd: placeholder, identity } = native.createSocket({ version: 4, type: 'tcp', unbound: true }));
+    ({ fd: placeholder, identity } = posixNative().createSocket({ version: 4, type: 'tcp', unbound: true }));
   } catch (error) {
     // EMFILE and the like reach the caller as net.connect() delivers them: as an 'error' event
     // once an attempt fails the same way.
@@ -220,7 +220,7 @@ function attempts(socket: Attempted, placeholder: { fd: number; identity: string
       }
       try {
         // The addon checks that the fd number is still the placeholder before it installs the winner.
-        native.adoptSocket(made.fd, placeholder.fd, placeholder.identity);
+        posixNative().adoptSocket(made.fd, placeholder.fd, placeholder.identity);
       } catch (error) {
         attempt.destroy();
         socket.destroy(error as Error);

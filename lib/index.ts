@@ -25,3 +25,5 @@ export { Agent, HttpsAgent, connector } from './agent';
 export type { AgentOptions, HttpsAgentOptions, ConnectorOptions, Connector, ConnectParams, ConnectCallback, Destination, Policy, PolicyAnswer, RoutedOptions } from './agent';
 export { doctor } from './doctor';
 export type { DoctorReport, DoctorFinding, DoctorFindingId, DoctorLookup, DoctorUplink } from './doctor';
+export { BACKENDS as supportedPlatforms, OPTION_PLATFORMS as optionPlatforms } from './platform';
+export type { PlatformError, UnsupportedOptionError, RoutebindOption, Backend } from './platform';

@@ -1,6 +1,8 @@
-// The host's links and addresses, like `ip -j addr`, from one RTM_GETLINK and one RTM_GETADDR dump.
+// The host's links and addresses, like `ip -j addr`, from one RTM_GETLINK and one RTM_GETADDR dump
+// (on macOS getifaddrs, on Windows GetAdaptersAddresses: the addon maps them onto the same shapes).
 import { native, type NativeAddress, type NativeLink } from './binding';
 import { currentGeneration } from './coherence';
+import { requireBackend } from './platform';
 import { addressFlagNames, linkFlagNames, operstateName, scopeName, type Scope } from './names';
 
 /** One address of an interface, as `ip -j addr` lists it. */
@@ -52,6 +54,8 @@ export interface NetworkInterface {
   master?: number;
   /** Alternative names (`ip link property add dev X altname Y`): accepted wherever a name is. */
   altnames?: string[];
+  /** Windows: the interface's LUID (NET_LUID, 64 bits, in decimal), which outlives a reused index. */
+  luid?: string;
   /** IPv6 link-local addresses carry their zone: `fe80::1%eth0`. */
   addresses: InterfaceAddress[];
 }
@@ -79,6 +83,7 @@ export function toInterface(link: NativeLink): NetworkInterface {
   Object.defineProperty(entry, 'index', { get: deprecatedIndex, enumerable: false });
   if (link.master !== undefined) entry.master = link.master;
   if (link.altnames !== undefined) entry.altnames = link.altnames;
+  if (link.luid !== undefined) entry.luid = link.luid;
   return entry;
 }
 
@@ -109,13 +114,14 @@ export function toInterfaceAddress(a: NativeAddress, owner: string): InterfaceAd
 
 /** Every interface with its addresses, in kernel index order: a fresh dump each call. */
 export function interfaces(): NetworkInterface[] {
+  requireBackend();
   const byIndex = new Map<number, NetworkInterface>();
-  const result = native.dumpLinks().map((link) => {
+  const result = native().dumpLinks().map((link) => {
     const entry = toInterface(link);
     byIndex.set(link.index, entry);
     return entry;
   });
-  for (const a of native.dumpAddresses(0)) {
+  for (const a of native().dumpAddresses(0)) {
     const owner = byIndex.get(a.index);
     if (owner === undefined) continue; // the link went away between the two dumps
     const entry = toInterfaceAddress(a, owner.name);
@@ -185,7 +191,7 @@ export function interfaceNamed(nameOrIndex: string | number): NetworkInterface |
   // Not a name: ask the kernel once this generation whether it is an alternative name.
   let found: NetworkInterface | undefined;
   try {
-    found = index.byIndex.get(native.linkIndex(nameOrIndex));
+    found = index.byIndex.get(native().linkIndex(nameOrIndex));
   } catch {
     found = undefined; // ENODEV: no such link
   }

@@ -1,21 +1,62 @@
-// Socket creation shared by clients, UDP sockets and servers: the addon makes the socket (bind,
-// pin, mark), and Node is handed the fd.
+// Socket creation shared by clients, UDP sockets and servers. On Linux and macOS the addon makes
+// the socket (bind, pin, mark) and Node is handed the fd; on Windows, where Node cannot adopt a
+// socket handle, Node binds the chosen source itself and the strong host model holds the socket
+// to the interface that owns it (strong-host.ts).
 import * as net from 'node:net';
 import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 
-import { native, type NativeSocket } from './binding';
+import { posixNative, type NativeSocket } from './binding';
 import { type Decision, type ValidRouting } from './decide';
 import { record } from './describe';
 import { isSystemError, type SystemError } from './errors';
 import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
+import { HOST } from './platform';
+import { bindByAddress, interfaceAddress, strongHostPin, notHeld, windowsSettings, type BoundByNode, type InterfaceSettings, type StrongHostPin } from './strong-host';
 import { isLinkLocal6, isWildcard, parseIpLiteral, type IpLiteral } from './validate';
+
+/**
+ * A socket routebind opened: an fd the addon made, bound and pinned, or (Windows) the address Node is to bind.
+ * @internal
+ */
+export type OpenedSocket = NativeSocket | BoundByNode;
+
+/**
+ * Whether sockets are bound by Node to a chosen address (Windows) rather than made by the addon.
+ * @internal
+ */
+export const BINDS_BY_ADDRESS = HOST === 'win32';
+
+let settings: InterfaceSettings | undefined;
+/** @internal */
+export function interfaceSettings(): InterfaceSettings {
+  return (settings ??= windowsSettings());
+}
+
+/**
+ * Replaces GetIpInterfaceEntry for the Windows socket path: the unit tests run that path on
+ * Linux (process.platform overridden) with settings they choose.
+ * @internal
+ */
+export function useInterfaceSettings(replacement: InterfaceSettings): void {
+  settings = replacement;
+}
 
 /**
  * Opens the socket a decision calls for: bound to its source, pinned to its interface.
  * @internal
  */
-export function openSocket(type: 'tcp' | 'udp', decision: Decision, routing: ValidRouting, extra: { port?: number; reuseAddress?: boolean; reusePort?: boolean; v6only?: boolean }): NativeSocket {
+export function openSocket(type: 'tcp' | 'udp', decision: Decision, routing: ValidRouting, extra: { port?: number; reuseAddress?: boolean; reusePort?: boolean; v6only?: boolean }): OpenedSocket {
+  // Node applies the reuse and v6only flags itself when it binds.
+  if (BINDS_BY_ADDRESS) return bindByAddress(decision, routing, extra.port ?? 0, interfaceSettings());
+  return openFdSocket(type, decision, routing, extra);
+}
+
+/**
+ * openSocket() on Linux and macOS: the addon makes the socket, bound and pinned, for Node to adopt.
+ * @internal
+ */
+export function openFdSocket(type: 'tcp' | 'udp', decision: Decision, routing: ValidRouting, extra: { port?: number; reuseAddress?: boolean; reusePort?: boolean; v6only?: boolean }): NativeSocket {
   // Positional (createSocketFrom): a connect's socket is made on every call, and each option
   // read through N-API costs more than the rest of the argument passing together.
   const port = extra.port ?? 0;
@@ -24,7 +65,7 @@ export function openSocket(type: 'tcp' | 'udp', decision: Decision, routing: Val
     (extra.reuseAddress ? SOCKET_REUSE_ADDRESS : 0) |
     (extra.reusePort ? SOCKET_REUSE_PORT : 0) |
     (extra.v6only !== undefined ? SOCKET_V6ONLY_SET | (extra.v6only ? SOCKET_V6ONLY : 0) : 0);
-  return native.createSocketFrom(decision.family, type, decision.source, port, decision.scopeId,
+  return posixNative().createSocketFrom(decision.family, type, decision.source, port, decision.scopeId,
     decision.pin ? decision.ifindex : undefined, decision.pin ? decision.interface : undefined, flags, routing.mark);
 }
 
@@ -42,7 +83,7 @@ export function wrapStream(fd: number, options: net.SocketConstructorOpts & { ma
   try {
     return new net.Socket({ ...options, fd });
   } catch (error) {
-    native.closeSocket(fd);
+    posixNative().closeSocket(fd);
     throw error;
   }
 }
@@ -56,7 +97,7 @@ export function wrapConnecting(fd: number, options: Record<string, unknown>): ne
   try {
     return new net.Socket({ ...options, manualStart: true, fd } as net.SocketConstructorOpts);
   } catch (error) {
-    native.closeSocket(fd);
+    posixNative().closeSocket(fd);
     throw error;
   }
 }
@@ -123,7 +164,7 @@ export interface ServerBind {
  * specific local address (pin to the interface that owns it). Errors are Node's for `syscall`.
  * @internal
  */
-export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind' | 'listen', spec: ServerBind, routing: ValidRouting, target: object): NativeSocket {
+export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind' | 'listen', spec: ServerBind, routing: ValidRouting, target: object): OpenedSocket {
   const { address, port } = spec;
   const iface = spec.interface;
   const wildcard = address === undefined || isWildcard(address);
@@ -156,9 +197,10 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind
   const serviceAddress = literal !== undefined && iface === undefined && owner?.flags.includes('loopback') === true &&
     !/^127\./.test(literal.address) && literal.address !== '::1';
   const pin = routing.pin && owner !== undefined && !serviceAddress;
+  if (BINDS_BY_ADDRESS) return serverByAddress(type, syscall, spec, routing, target, { literal, owner, version, pin, shown });
   let made: NativeSocket;
   try {
-    made = native.createSocket({
+    made = posixNative().createSocket({
       version,
       type,
       ...(literal ? { address: literal.address } : {}),
@@ -179,4 +221,40 @@ export function bindForServer(type: 'tcp' | 'udp', family: 4 | 6, syscall: 'bind
   }
   record(target, undefined, made, literal?.address ?? (version === 6 ? '::' : '0.0.0.0'), owner ? { name: owner.name, index: owner.ifindex } : undefined);
   return made;
+}
+
+/**
+ * bindForServer() on Windows: the address Node is to bind. An interface without an address
+ * (listen({ interface }), bind({ interface })) becomes one of its addresses: Windows holds a
+ * socket to an interface only through an address the interface owns.
+ */
+function serverByAddress(type: 'tcp' | 'udp', syscall: 'bind' | 'listen', spec: ServerBind, routing: ValidRouting, target: object,
+  d: { literal?: IpLiteral; owner?: NetworkInterface; version: 4 | 6; pin: boolean; shown: string }): BoundByNode {
+  const { literal, owner, shown } = d;
+  const port = spec.port;
+  let address: string;
+  let version = d.version;
+  if (literal !== undefined) {
+    address = literal.zone !== undefined && owner !== undefined && isZoned6(literal.address) ? `${literal.address}%${owner.ifindex}` : literal.address;
+  } else if (owner !== undefined) {
+    // A TCP listener's '::' (Node's default) takes both families; a UDP socket has one.
+    const wanted = type === 'udp' || spec.address === '0.0.0.0' ? version : undefined;
+    const chosen = interfaceAddress(owner, wanted);
+    if (chosen === undefined) {
+      throw socketError(syscall, 'EADDRNOTAVAIL', shown, port,
+        `${owner.name} has no ${wanted !== undefined ? `IPv${wanted} ` : ''}address; on Windows a socket is held to an interface by binding one of its addresses`, { interface: owner.name });
+    }
+    address = chosen.address;
+    version = chosen.family;
+  } else {
+    address = shown;
+  }
+  const pin: StrongHostPin = d.pin && owner !== undefined ? strongHostPin(owner.ifindex, version, interfaceSettings()) : { pinned: null };
+  if (d.pin && owner !== undefined && routing.strict && pin.pinned === null) {
+    const error = notHeld(owner.name, address, version, pin) as SystemError;
+    throw socketError(syscall, 'ENOTSUP', shown, port, error.message.replace(/^bind ENOTSUP /, ''), { interface: owner.name });
+  }
+  const plain = address.split('%')[0];
+  record(target, undefined, pin, plain, owner ? { name: owner.name, index: owner.ifindex } : undefined);
+  return { address, port, ...pin };
 }

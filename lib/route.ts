@@ -1,7 +1,8 @@
 // Route lookup: what `ip route get` and `ip route show table all` answer, through the addon.
 import { native, RouteSlot, type NativeRoute, type NativeRouteQuery } from './binding';
-import { currentGeneration } from './coherence';
+import { currentGeneration, trustFeed } from './coherence';
 import { invalidArgType, invalidArgValue, isSystemError, systemError } from './errors';
+import { HOST, MISSING_QUERY_OPTIONS, refuseMissingOptions, requireBackend } from './platform';
 import { protocolName, routeFlagNames, routeTypeName, scopeName, TABLES, type RouteType, type Scope } from './names';
 import { isLinkLocal6, parseIpLiteral, rejectUnknownKeys, validateInteger, validateInterface, validateObject, validatePort, validateProtocol } from './validate';
 
@@ -11,19 +12,19 @@ export interface RouteQuery {
   from?: string;
   /** Output interface, by name or index (`oif`; RTA_OIF). */
   interface?: string | number;
-  /** Input interface, simulating a packet that arrived there (`iif`; RTA_IIF). */
+  /** Input interface, simulating a packet that arrived there (`iif`; RTA_IIF). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   iif?: string | number;
-  /** Firewall mark (`mark`; RTA_MARK), 0 … 2^32-1. */
+  /** Firewall mark (`mark`; RTA_MARK), 0 … 2^32-1. Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   mark?: number;
-  /** Socket owner uid (`uid`; RTA_UID). */
+  /** Socket owner uid (`uid`; RTA_UID). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   uid?: number;
-  /** Type of service byte (`tos`). */
+  /** Type of service byte (`tos`). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   tos?: number;
-  /** IP protocol (`ipproto`; RTA_IP_PROTO): 'tcp', 'udp', 'icmp' or a number. */
+  /** IP protocol (`ipproto`; RTA_IP_PROTO): 'tcp', 'udp', 'icmp' or a number. Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   protocol?: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'sctp' | number;
-  /** Source port (`sport`; RTA_SPORT). */
+  /** Source port (`sport`; RTA_SPORT). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   sourcePort?: number;
-  /** Destination port (`dport`; RTA_DPORT). */
+  /** Destination port (`dport`; RTA_DPORT). Linux only: elsewhere ERR_ROUTEBIND_UNSUPPORTED_OPTION. */
   destinationPort?: number;
   /** `false` asks the kernel even when a cached answer is current. */
   cache?: boolean;
@@ -143,6 +144,7 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
   if (options === undefined) return query;
   const o = validateObject<RouteQuery>('options', options);
   rejectUnknownKeys('options', o, QUERY_KEYS);
+  refuseMissingOptions('options', o, MISSING_QUERY_OPTIONS);
   if (o.from !== undefined) {
     const from = parseIpLiteral('options.from', o.from, false);
     if (from.family !== dst.family) throw invalidArgValue('options.from', o.from, `is an IPv${from.family} address but the destination is IPv${dst.family}`);
@@ -168,11 +170,13 @@ export function toNativeQuery(destination: unknown, options: unknown): NativeRou
 
 /** Whether two spellings (name, alternative name, index) name one interface: asks the kernel. */
 function sameInterface(a: string | number, b: string | number): boolean {
-  const index = (x: string | number) => (typeof x === 'number' ? x : native.linkIndex(x));
+  const index = (x: string | number) => (typeof x === 'number' ? x : native().linkIndex(x));
   return index(a) === index(b);
 }
 
-const scratch = new Float64Array(native.routeScratch);
+// The addon's scratch slots, viewed once the first lookup has the addon in hand (on an OS
+// without a backend there is none, and the module must still load).
+let scratch = new Float64Array(0);
 
 /** Builds the answer to `q` from the addon's scratch slots (see RouteSlot) and its five strings. */
 function readRoute(strings: [string?, string?, string?, string?, string?], q: NativeRouteQuery): Route {
@@ -206,10 +210,11 @@ function readRoute(strings: [string?, string?, string?, string?, string?], q: Na
   if (iifName !== undefined) route.iif = iifName;
   if (scratch[RouteSlot.Mark] >= 0) route.mark = scratch[RouteSlot.Mark];
   // IPv4 answers say which uid the lookup was made for, IPv6 ones do not: the kernel takes the
-  // caller's (real) uid unless one is given, and none for an input lookup.
+  // caller's (real) uid unless one is given, and none for an input lookup. Only Linux routes by
+  // uid at all.
   if (scratch[RouteSlot.Uid] >= 0) route.uid = scratch[RouteSlot.Uid];
   else if (q.uid !== undefined) route.uid = q.uid;
-  else if (q.iif === undefined && process.getuid !== undefined) route.uid = process.getuid();
+  else if (q.iif === undefined && LINUX && process.getuid !== undefined) route.uid = process.getuid();
   const pref = scratch[RouteSlot.Pref];
   if (family === 6 && pref >= 0) route.pref = pref === 3 ? 'low' : pref === 1 ? 'high' : 'medium';
   // Answers may be shared through the cache: nobody may change one under another caller.
@@ -219,9 +224,11 @@ function readRoute(strings: [string?, string?, string?, string?, string?], q: Na
 
 // The route cache: answers keyed by destination and query, dropped wholesale whenever the
 // kernel announces any change (see coherence.ts), bounded with least-recently-used eviction.
+// Off by default on Windows, where no single call can tell that a change has been announced:
+// notifications arrive later, on the thread pool (coherence.ts). Correct first.
 const cache = new Map<string, Route>();
-let cacheGeneration = -1;
-let maxEntries = 4096;
+let cacheGeneration = Number.NaN;
+let maxEntries = HOST === 'win32' ? 0 : 4096;
 
 function queryKey(q: NativeRouteQuery): string {
   return `${q.destination}|${q.from ?? ''}|${q.oif ?? ''}|${q.iif ?? ''}|${q.mark ?? ''}|${q.uid ?? ''}|${q.tos ?? ''}|${q.ipProto ?? ''}|${q.sourcePort ?? ''}|${q.destinationPort ?? ''}`;
@@ -234,7 +241,11 @@ export function clearRouteCache(): void {
 
 /** configureRouteCache()'s settings. */
 export interface RouteCacheOptions {
-  /** Most answers kept (default 4096); 0 turns the cache off. */
+  /**
+   * Most answers kept (default 4096; on Windows 0); 0 turns the cache off. On Windows a cached
+   * answer can be up to one change-notification delay old (notifications arrive on the thread
+   * pool after the change), so the cache is off there until a program sets this above 0.
+   */
   maxEntries?: number;
 }
 
@@ -242,7 +253,10 @@ export interface RouteCacheOptions {
 export function configureRouteCache(options: RouteCacheOptions): void {
   const o = validateObject<RouteCacheOptions>('options', options);
   rejectUnknownKeys('options', o, new Set(['maxEntries']));
-  if (o.maxEntries !== undefined) maxEntries = validateInteger('options.maxEntries', o.maxEntries, 0, 2 ** 24);
+  if (o.maxEntries !== undefined) {
+    maxEntries = validateInteger('options.maxEntries', o.maxEntries, 0, 2 ** 24);
+    trustFeed(maxEntries > 0);
+  }
   for (const key of cache.keys()) {
     if (cache.size <= maxEntries) break;
     cache.delete(key);
@@ -260,22 +274,20 @@ export function routeCacheStats(): { size: number; maxEntries: number } {
  * netlink round trip, or a cached answer that no announced change has made stale.
  */
 export function routeTo(destination: string, options?: RouteQuery): Route {
+  requireBackend();
   const useCache = maxEntries > 0 && options?.cache !== false;
   // The fast path: a plain destination string is its own key, and only valid input is cached.
   let key = useCache && options === undefined && typeof destination === 'string' ? destination : undefined;
-  if (useCache) {
-    const generation = currentGeneration();
-    if (generation !== cacheGeneration) {
-      cache.clear();
-      cacheGeneration = generation;
-    }
-    if (key !== undefined) {
-      const hit = cache.get(key);
-      if (hit !== undefined) return touch(key, hit);
-    }
+  if (key !== undefined) {
+    syncCache();
+    const hit = cache.get(key);
+    if (hit !== undefined) return touch(key, hit);
   }
+  // Options are checked before the cache reads the feed: an option this OS lacks is refused
+  // before any system call.
   const q = toNativeQuery(destination, options);
   if (useCache && key === undefined) {
+    syncCache();
     key = queryKey(q);
     const hit = cache.get(key);
     if (hit !== undefined) return touch(key, hit);
@@ -288,6 +300,15 @@ export function routeTo(destination: string, options?: RouteQuery): Route {
   return route;
 }
 
+/** Drops every answer when the kernel has announced a change since they were cached. */
+function syncCache(): void {
+  const generation = currentGeneration();
+  if (generation !== cacheGeneration) {
+    cache.clear();
+    cacheGeneration = generation;
+  }
+}
+
 function touch(key: string, route: Route): Route {
   cache.delete(key);
   cache.set(key, route);
@@ -295,11 +316,13 @@ function touch(key: string, route: Route): Route {
 }
 
 function ask(q: NativeRouteQuery): [string?, string?, string?, string?, string?] {
+  const n = native();
+  if (scratch.length === 0) scratch = new Float64Array(n.routeScratch);
   try {
-    return native.routeGet(q.destination, q.from, q.oif, q.iif, q.mark, q.uid, q.tos, q.ipProto, q.sourcePort, q.destinationPort);
+    return n.routeGet(q.destination, q.from, q.oif, q.iif, q.mark, q.uid, q.tos, q.ipProto, q.sourcePort, q.destinationPort);
   } catch (error) {
     // IPv6 may refuse an index naming no interface as unreachable: it is ENODEV, as a name is.
-    if (isSystemError(error) && error.code === 'ENETUNREACH' && typeof q.oif === 'number' && native.linkName(q.oif) === undefined) {
+    if (isSystemError(error) && error.code === 'ENETUNREACH' && typeof q.oif === 'number' && native().linkName(q.oif) === undefined) {
       throw noInterface(q);
     }
     if (isSystemError(error)) {
@@ -317,6 +340,7 @@ function noInterface(q: NativeRouteQuery): Error {
 }
 
 const RTN_LOCAL = 2;
+const LINUX = HOST === 'linux';
 
 /** Whether the last answer really leaves through the interface the query asked for. */
 function leavesThroughAsked(): boolean {
@@ -344,7 +368,7 @@ function lookUp(q: NativeRouteQuery): Route {
     if (leavesThroughAsked()) return readRoute(strings, q);
   }
   // An index (or zone) naming no interface is ENODEV, as a name naming none is.
-  if (native.linkName(asked) === undefined) throw noInterface(q);
+  if (native().linkName(asked) === undefined) throw noInterface(q);
   throw systemError('ENETUNREACH', 'RTM_GETROUTE', `${q.destination}: no route leaves through ${q.oif}`, {
     destination: q.destination,
     interface: q.oif,
@@ -398,6 +422,7 @@ export interface RoutesOptions {
 
 /** The routing tables, like `ip -j route show table all` (both families unless `family` is set). */
 export function routes(options?: RoutesOptions): RouteEntry[] {
+  requireBackend();
   let version: 0 | 4 | 6 = 0;
   let table: number | undefined;
   if (options !== undefined) {
@@ -416,6 +441,6 @@ export function routes(options?: RoutesOptions): RouteEntry[] {
       }
     }
   }
-  const entries = native.dumpRoutes(version).map(toEntry);
+  const entries = native().dumpRoutes(version).map(toEntry);
   return table === undefined ? entries : entries.filter((e) => e.table === table);
 }

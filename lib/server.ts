@@ -4,12 +4,13 @@ import * as dns from 'node:dns';
 import { isIP } from 'node:net';
 import * as net from 'node:net';
 
-import { native } from './binding';
+import { posixNative } from './binding';
 import { validateRouting, type RoutingOptions } from './decide';
 import { describe, setDescription } from './describe';
 import { isSystemError } from './errors';
 import { bindForServer, wrapStream } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
+import { requireBackend } from './platform';
 import { isWildcard, validateInterface } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (net.createServer =
@@ -58,6 +59,7 @@ function isWorker(): boolean {
  */
 export function createServer(options?: ServerOptions | ((socket: net.Socket) => void), connectionListener?: (socket: net.Socket) => void): TcpServer {
   // Anything but an options object (a listener, nothing, or a value Node refuses) is Node's to judge.
+  requireBackend();
   const serverOptions = options !== null && typeof options === 'object' ? options : {};
   rejectMisspeltKeys('options', serverOptions);
   const routing = validateRouting(serverOptions);
@@ -103,6 +105,13 @@ export function createServer(options?: ServerOptions | ((socket: net.Socket) => 
             setDescription(socket, { ...listening, source: socket.localAddress ?? listening.source, ...(socket.remoteAddress ? { destination: socket.remoteAddress } : {}) });
           });
         }
+        if (made.fd === undefined) {
+          // Windows: Node listens on the address routebind chose (strong-host.ts), with the
+          // caller's other listen options.
+          const base = opts !== undefined ? (plainArgs[0] as Record<string, unknown>) : {};
+          originalListen({ ...base, host: made.address, port: made.port, ...(backlog !== undefined ? { backlog } : {}) }, ...(cb ? [cb] : []));
+          return;
+        }
         // Node reads the backlog of an fd or handle listen from its arguments, not from options.
         const rest = [...(backlog !== undefined ? [backlog] : []), ...(cb ? [cb] : [])];
         if (isWorker()) {
@@ -120,7 +129,7 @@ export function createServer(options?: ServerOptions | ((socket: net.Socket) => 
           try {
             originalListen({ fd: made.fd, ...(opts?.signal !== undefined ? { signal: opts.signal } : {}) }, ...rest);
           } catch (error) {
-            native.closeSocket(made.fd);
+            posixNative().closeSocket(made.fd);
             throw error;
           }
         }

@@ -8,7 +8,8 @@ import type { NativeSocket } from './binding';
 import { decide, type Decision, type ValidRouting } from './decide';
 import type { SystemError } from './errors';
 import { followSocket, type RouteChangeMode } from './follow';
-import { openSocket } from './open-socket';
+import { interfaceSettings, openFdSocket } from './open-socket';
+import { bindByAddress, type BoundByNode } from './strong-host';
 import type { IpLiteral } from './validate';
 
 export type { Listener } from './connect-options';
@@ -160,14 +161,23 @@ export function failLater(socket: net.Socket, error: SystemError, stage: Failure
  */
 export function openClient(destination: IpLiteral, routing: ValidRouting, localPort: number | undefined): { decision: Decision; made: NativeSocket } {
   const decision = decide(destination, routing);
-  return { decision, made: openSocket('tcp', decision, routing, { port: localPort }) };
+  return { decision, made: openFdSocket('tcp', decision, routing, { port: localPort }) };
+}
+
+/**
+ * openClient() on Windows: the decision and the source Node is to bind (strong-host.ts).
+ * @internal
+ */
+export function planClient(destination: IpLiteral, routing: ValidRouting, localPort: number | undefined): { decision: Decision; made: BoundByNode } {
+  const decision = decide(destination, routing);
+  return { decision, made: bindByAddress(decision, routing, localPort ?? 0, interfaceSettings()) };
 }
 
 /**
  * Follows pinned connections that asked for it (see follow.ts).
  * @internal
  */
-export function followConnected(socket: net.Socket, decision: Decision, made: NativeSocket, options: Record<string, unknown>): void {
+export function followConnected(socket: net.Socket, decision: Decision, made: NativeSocket | BoundByNode, options: Record<string, unknown>): void {
   if (options.onRouteChange === undefined || made.pinned === null) return;
   followSocket(socket, options.onRouteChange as RouteChangeMode, {
     ifindex: decision.ifindex, interface: decision.interface, source: decision.source, destination: decision.destination,

@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 
 import { invalidArgType, invalidArgValue, invalidIpAddress, outOfRange } from './errors';
+import { HOST } from './platform';
 
 /**
  * An IP literal split from its zone: `fe80::1%eth0` → address `fe80::1`, zone `eth0`. The
@@ -16,7 +17,10 @@ export interface IpLiteral {
 
 // An interface name is at most IFNAMSIZ - 1 bytes, an alternative name (`ip link property add
 // … altname`) at most ALTIFNAMSIZ - 1; the kernel resolves both wherever a name is taken.
-export const MAX_INTERFACE_NAME = 127;
+// Windows names interfaces by their friendly name ("Ethernet 2", "Wi-Fi"), at most
+// IF_MAX_STRING_SIZE (256) UTF-16 units, spaces and all.
+const WINDOWS = HOST === 'win32';
+export const MAX_INTERFACE_NAME = WINDOWS ? 256 : 127;
 const MAX_LITERAL = 45 + 1 + MAX_INTERFACE_NAME; // the longest IPv6 text, '%', the longest name
 
 export function parseIpLiteral(name: string, value: unknown, allowZone = true): IpLiteral {
@@ -103,6 +107,7 @@ export function isWildcard(address: string): boolean {
 }
 
 export function isInterfaceName(name: string): boolean {
+  if (WINDOWS) return name.length > 0 && name.length <= MAX_INTERFACE_NAME && !name.includes('\0');
   // The kernel's dev_valid_name(): no '/', ':' or white space, not '.' or '..'; at most
   // ALTIFNAMSIZ - 1 bytes, since an alternative name is as good as the name.
   return (

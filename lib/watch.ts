@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { ChangeGroup, native, type NativeAddress, type NativeChangeEvent, type NativeChangeWatcher, type NativeLink, type NativeRoute } from './binding';
 import { invalidArgValue } from './errors';
 import { interfaces, toInterface, toInterfaceAddress, type InterfaceAddress, type NetworkInterface } from './interfaces';
+import { requireBackend } from './platform';
 import { routes, toEntry, type RouteEntry } from './route';
 import { rejectUnknownKeys, validateBoolean, validateObject } from './validate';
 
@@ -92,6 +93,7 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
 
   constructor(options: WatchOptions = {}) {
     super();
+    requireBackend();
     const o = validateObject<WatchOptions>('options', options);
     rejectUnknownKeys('options', o, new Set(['routes', 'addresses', 'links', 'family']));
     const want = (name: 'routes' | 'addresses' | 'links') => (o[name] === undefined ? true : validateBoolean(`options.${name}`, o[name]));
@@ -102,7 +104,8 @@ export class RouteWatcher extends EventEmitter implements AsyncIterable<ChangeEv
     if (want('addresses')) groups |= (o.family !== 6 ? ChangeGroup.Addresses4 : 0) | (o.family !== 4 ? ChangeGroup.Addresses6 : 0);
     if (want('links')) groups |= ChangeGroup.Links;
     if (groups === 0) throw invalidArgValue('options', options, 'turns every kind of event off');
-    this.feed = new native.ChangeWatcher(groups, (events, overflowed, error) => this.deliver(events, overflowed, error));
+    const { ChangeWatcher } = native();
+    this.feed = new ChangeWatcher(groups, (events, overflowed, error) => this.deliver(events, overflowed, error));
     this.feed.unref();
   }
 

@@ -5,8 +5,10 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { native } from '../../lib/binding';
+import { native as loadNative } from '../../lib/binding';
 import * as routebind from '../../lib/index';
+
+const native = loadNative();
 
 describe('change-feed reads per connect', () => {
   let server: net.Server;

@@ -9,8 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { native } from '../../lib/binding';
+import { posixNative } from '../../lib/binding';
 import * as routebind from '../../lib/index';
+
+const native = posixNative();
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'routebind-fd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,8 +5,10 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 
-import { ChangeGroup, native, RouteSlot } from '../../lib/binding';
+import { ChangeGroup, native as loadNative, RouteSlot } from '../../lib/binding';
 import { connect, routeTo, watch } from '../../lib/index';
+
+const native = loadNative();
 
 /** This process's netlink sockets that joined a multicast group (/proc/net/netlink "Groups"). */
 function multicastNetlinkSockets(): number {

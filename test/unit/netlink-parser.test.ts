@@ -8,7 +8,9 @@ import * as path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { native, type NativeParsedMessage } from '../../lib/binding';
+import { linuxNative, type NativeParsedMessage } from '../../lib/binding';
+
+const native = linuxNative();
 
 // ---- constants from linux/netlink.h, linux/rtnetlink.h, linux/if_link.h, linux/if_addr.h ----
 const NLMSG_ERROR = 2;
