@@ -12,13 +12,22 @@
 namespace routebind {
 
 // A failed system call: the positive errno (or the OS's code mapped to one) and what failed.
+// Windows also keeps the Win32 error it mapped from (win32) and may name what was refused
+// (detail, a static string); the POSIX backends leave both empty.
 struct Status {
   int error = 0;
   const char* syscall = nullptr;
+  unsigned long win32 = 0;
+  const char* detail = nullptr;
 
   bool ok() const { return error == 0; }
   static Status Ok() { return Status(); }
-  static Status Fail(int error, const char* syscall) { return Status{error, syscall}; }
+  static Status Fail(int error, const char* syscall) {
+    Status s;
+    s.error = error;
+    s.syscall = syscall;
+    return s;
+  }
 };
 
 class RouteBackend {
