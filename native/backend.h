@@ -12,13 +12,15 @@
 namespace routebind {
 
 // A failed system call: the positive errno (or the OS's code mapped to one) and what failed.
-// Windows also keeps the Win32 error it mapped from (win32) and may name what was refused
-// (detail, a static string); the POSIX backends leave both empty.
+// Windows also keeps the Win32 error it mapped from (win32) and may say more (detail, a static
+// string): only there, so the POSIX Status stays two registers wide on the lookup's hot path.
 struct Status {
   int error = 0;
   const char* syscall = nullptr;
+#ifdef _WIN32
   unsigned long win32 = 0;
   const char* detail = nullptr;
+#endif
 
   bool ok() const { return error == 0; }
   static Status Ok() { return Status(); }

