@@ -93,7 +93,7 @@ function nodeApiDef(cache) {
 
 /** An import library for node.exe: Node-API and the libuv calls, in one .def. */
 function importLibrary(cache) {
-  const lib = path.join(cache, `libnode-${HEADERS_VERSION}.a`);
+  const lib = path.join(cache, `libnode-delay-${HEADERS_VERSION}.a`);
   if (existsSync(lib)) return lib;
   const napi = readFileSync(nodeApiDef(cache), 'utf8')
     .split(/\r?\n/)
@@ -102,7 +102,8 @@ function importLibrary(cache) {
   const def = path.join(cache, `node-${HEADERS_VERSION}.def`);
   writeFileSync(def, ['LIBRARY node.exe', 'EXPORTS', ...napi, ...UV_IMPORTS, ''].join('\n'));
   const partial = `${lib}.tmp`;
-  runSync([`${PREFIX}dlltool`, '-d', def, '-l', partial, '-D', 'node.exe']);
+  // A delay-import library: native/win/delay_load_hook.cc points "node.exe" at the host process.
+  runSync([`${PREFIX}dlltool`, '-d', def, '-y', partial, '-D', 'node.exe']);
   renameSync(partial, lib);
   return lib;
 }
@@ -152,7 +153,8 @@ export async function build(target = 'win32-x64', { root = ROOT, out } = {}) {
     '-DNODE_GYP_MODULE_NAME=routebind', '-DBUILDING_NODE_EXTENSION',
     `-I${addonApi}`, `-I${path.join(root, 'native')}`, `-I${nodeInclude}`,
   ];
-  const jobs = gyp.sources.map((source) => {
+  // The delay-load hook is this recipe's own (binding.gyp's MSVC build gets node-gyp's).
+  const jobs = [...gyp.sources, 'native/win/delay_load_hook.cc'].map((source) => {
     const object = path.join(objects, `${source.replace(/[\\/]/g, '_').replace(/\.cc$/, '')}.o`);
     return { source: path.join(root, source), object };
   });

@@ -10,8 +10,9 @@ export default async function* jsonLines(source) {
       continue;
     }
     if (type !== 'test:pass' && type !== 'test:fail') continue;
-    // Suites (describe) report too; only leaves are tests of their own.
-    if (data.details?.type === 'suite') continue;
+    // Suites (describe) report too; only leaves are tests of their own, unless the whole suite
+    // was skipped (its tests never start, so it stands for them).
+    if (data.details?.type === 'suite' && data.skip === undefined) continue;
     const error = data.details?.error;
     const cause = error?.cause ?? error;
     yield `${JSON.stringify({

@@ -56,6 +56,9 @@ describe('the win32 addon under Wine', () => {
       assert.match(link.luid, /^[1-9]\d*$/);
       assert.ok(BigInt(link.luid) < 2n ** 64n);
       assert.equal(addon.linkIndex(link.name), link.index);
+      // The adapter's GUID name is an alternative name, as `ip link` altnames are on Linux.
+      assert.match(link.altnames[0], /^\{[0-9A-F-]{36}\}$/i);
+      assert.equal(addon.linkIndex(link.altnames[0]), link.index);
       assert.equal(addon.linkName(link.index), link.name);
     }
     const loopback = links.find((l) => l.type === 772);
@@ -204,6 +207,18 @@ describe('the win32 addon under Wine', () => {
     assert.equal(r.status, 0);
     assert.equal(require('node:fs').readFileSync(marker, 'utf8'), 'ok');
     require('node:fs').rmSync(marker, { force: true });
+  });
+
+  it('loads in a host executable not named node.exe (Node-API resolved from the process itself)', () => {
+    const dir = require('node:fs').mkdtempSync(path.join(os.tmpdir(), 'routebind-host-'));
+    const host = path.join(dir, 'renamed-host.exe');
+    require('node:fs').copyFileSync(process.execPath, host);
+    const marker = path.join(dir, 'links.txt');
+    const script = `require('node:fs').writeFileSync(process.argv[1], String(require(${JSON.stringify(prebuild)}).dumpLinks().length))`;
+    const r = spawnSync(host, ['-e', script, marker], { timeout: 60_000, stdio: 'ignore' });
+    assert.equal(r.status, 0, r.error?.message);
+    assert.equal(Number(require('node:fs').readFileSync(marker, 'utf8')), addon.dumpLinks().length);
+    require('node:fs').rmSync(dir, { recursive: true, force: true });
   });
 
   it('works in a worker thread too (per-environment state)', async () => {
