@@ -59,7 +59,7 @@ function pack(outDir) {
 
 export async function runSuite({ build = false, install = true, out } = {}) {
   const missing = missingTool();
-  if (missing) return { skipped: missing };
+  if (missing) return { unavailable: missing };
   const timings = {};
   let t = Date.now();
   if (build) {
@@ -131,8 +131,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const summary = await runSuite({
     build: argv.includes('--build'), install: !argv.includes('--no-install'), out: at === -1 ? undefined : path.resolve(argv[at + 1]),
   });
-  if (summary.skipped) {
-    console.log(`wine suite skipped: ${summary.skipped}`);
+  if (summary.unavailable) {
+    console.log(`wine suite skipped: ${summary.unavailable}`);
     process.exit(3);
   }
   for (const t of summary.tests) {

@@ -16,7 +16,7 @@ interface WineTest {
 }
 
 interface WineSummary {
-  skipped?: string;
+  unavailable?: string;
   crash?: string;
   outDir: string;
   tests: WineTest[];
@@ -59,7 +59,9 @@ async function prepare(): Promise<{ summary?: WineSummary; skip?: string; buildS
     }
     buildSeconds = (Date.now() - started) / 1000;
   }
-  return { summary: await run.runSuite({}), buildSeconds };
+  const summary = await run.runSuite({});
+  if (summary.unavailable) return { skip: summary.unavailable };
+  return { summary, buildSeconds };
 }
 
 // At collection time: the Wine suite's tests become this file's tests.
