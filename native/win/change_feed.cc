@@ -10,6 +10,9 @@
 // that exactly). So feedGeneration() here only knows what has been delivered so far: a lookup
 // right after a change can still be answered from a cache entry whose invalidation is in
 // flight. That is why lib/ turns the route cache off by default on Windows.
+// Nor is every change that matters announced: renaming an adapter (its friendly name) changes no
+// IP setting, so no callback comes, and the link view keeps the old name until a dumpLinks().
+// Under Wine 8 the registrations succeed but never call back.
 #include <errno.h>
 
 #include <mutex>

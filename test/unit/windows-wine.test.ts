@@ -3,9 +3,9 @@
 // under the real Windows node.exe) and turns each of its tests into one test here, failures with
 // the Wine side's message. Skipped visibly where wine or mingw-w64 is missing. The suite's own
 // output (spec reporter, JSON lines, node.exe's stderr) stays in the directory it names.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 interface WineTest {
   name: string;
@@ -67,6 +67,14 @@ async function prepare(): Promise<{ summary?: WineSummary; skip?: string; buildS
 // At collection time: the Wine suite's tests become this file's tests.
 const prepared = await prepare();
 const summary = prepared.summary;
+
+// The results directory (with the packed tarball and the consumer project) is kept only when
+// something failed, for the failure messages that name it.
+afterAll(() => {
+  if (summary && !summary.crash && summary.tests.every((t) => t.outcome !== 'failed')) {
+    rmSync(summary.outDir, { recursive: true, force: true });
+  }
+});
 
 describe('the win32-x64 build under Wine (Windows node.exe 20.20.2)', () => {
   it.skipIf(prepared.skip !== undefined)(
