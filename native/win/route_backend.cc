@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -196,6 +197,8 @@ class WinRouteBackend : public RouteBackend {
     // No entries, or no stack for that family: an empty table, as on a host without IPv6.
     if (err == ERROR_NOT_FOUND || err == ERROR_NOT_SUPPORTED) return Status::Ok();
     if (err != NO_ERROR) return Win32Status(err, "GetIpForwardTable2");
+    // Freed however this ends (push_back may throw).
+    std::unique_ptr<MIB_IPFORWARD_TABLE2, void (*)(PVOID)> owned(table, [](PVOID p) { FreeMibTable(p); });
     // One GetIpInterfaceEntry per interface and family, not per route.
     std::map<std::pair<ADDRESS_FAMILY, uint32_t>, uint32_t> metrics;
     out->reserve(table->NumEntries);
@@ -212,7 +215,6 @@ class WinRouteBackend : public RouteBackend {
       }
       out->push_back(RouteFromRow(row, known->second));
     }
-    FreeMibTable(table);
     return Status::Ok();
   }
 

@@ -136,7 +136,8 @@ export async function build(target = 'win32-x64', { root = ROOT, out } = {}) {
   const cache = cacheDir();
   const importLib = importLibrary(cache);
   const require = createRequire(path.join(root, 'package.json'));
-  const addonApi = require('node-addon-api').include_dir.replace(/^"|"$/g, '');
+  // Its include_dir is relative to the working directory; the package's own directory is not.
+  const addonApi = path.dirname(require.resolve('node-addon-api/package.json'));
   // Node's own headers (node_api.h, uv.h with uv/win.h), from the Node running this script.
   const nodeInclude = path.join(path.dirname(process.execPath), '..', 'include', 'node');
   if (!existsSync(path.join(nodeInclude, 'uv', 'win.h'))) {
