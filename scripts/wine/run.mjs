@@ -81,7 +81,7 @@ export async function runSuite({ build = false, install = true, out } = {}) {
   const outDir = out ?? mkdtempSync(path.join(os.tmpdir(), 'routebind-wine-'));
   mkdirSync(outDir, { recursive: true });
   // The checkout's build/Release holds the Linux addon: only the prebuild may be loaded.
-  const env = { ROUTEBIND_ROOT: root, PREBUILDS_ONLY: '1' };
+  const env = { ROUTEBIND_ROOT: root, ROUTEBIND_UNDER_WINE: '1', PREBUILDS_ONLY: '1' };
   if (install) {
     const cli = npmCli();
     if (cli) {

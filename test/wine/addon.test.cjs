@@ -1,7 +1,9 @@
 // The win32-x64 prebuild, loaded directly by the real Windows node.exe under Wine: what the addon
 // exports, what it enumerates (compared with Windows node's own os.networkInterfaces()), and that
 // every refusal (Wine's missing calls, bad arguments, options Windows lacks) is a typed error,
-// never a crash. Run by scripts/wine/run.mjs; ROUTEBIND_ROOT is the repository.
+// never a crash. Run by scripts/wine/run.mjs (ROUTEBIND_ROOT is the repository, ROUTEBIND_UNDER_WINE=1);
+// on real Windows (`node --test test/wine/` with ROUTEBIND_ROOT set) the Wine-only tests skip and
+// real-windows.test.cjs takes over.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -13,6 +15,8 @@ const { describe, it } = require('node:test');
 const root = process.env.ROUTEBIND_ROOT;
 const prebuild = path.join(root, 'prebuilds', 'win32-x64', 'routebind.node');
 const addon = require(prebuild);
+const underWine = process.env.ROUTEBIND_UNDER_WINE === '1';
+const wineOnly = underWine ? false : 'Wine only (real Windows: real-windows.test.cjs)';
 
 // libuv's numbers on Windows, which Node's own errors carry there (uv/errno.h).
 const UV_ENOTSUP = -4049;
@@ -28,10 +32,10 @@ function thrown(fn) {
 }
 
 describe('the win32 addon under Wine', () => {
-  it('is a Windows build that knows it runs under Wine', () => {
+  it('is a Windows build that knows whether it runs under Wine', () => {
     assert.equal(process.platform, 'win32');
     assert.equal(addon.platform, 'win32');
-    assert.equal(addon.underWine, true);
+    assert.equal(addon.underWine, underWine);
   });
 
   it('exports the shared and the Windows-only calls, and none of the POSIX ones', () => {
@@ -98,7 +102,7 @@ describe('the win32 addon under Wine', () => {
 
   it('dumpRoutes(4) gives IPv4 routes through known interfaces', () => {
     const routes = addon.dumpRoutes(4);
-    assert.ok(routes.length > 0, 'Wine lists IPv4 routes');
+    assert.ok(routes.length > 0, 'IPv4 routes are listed');
     const indexes = new Set(addon.dumpLinks().map((l) => l.index));
     for (const r of routes) {
       assert.equal(r.version, 4);
@@ -109,7 +113,7 @@ describe('the win32 addon under Wine', () => {
     assert.ok(addon.dumpRoutes(0).length >= routes.length);
   });
 
-  it("routeGet() fails with ENOTSUP (Wine has no GetBestRoute2), a Node-shaped error, and the process lives", () => {
+  it("routeGet() fails with ENOTSUP (Wine has no GetBestRoute2), a Node-shaped error, and the process lives", { skip: wineOnly }, () => {
     for (const destination of ['192.0.2.1', '127.0.0.1', '::1']) {
       const e = thrown(() => addon.routeGet(destination));
       assert.equal(e.code, 'ENOTSUP');
@@ -169,7 +173,7 @@ describe('the win32 addon under Wine', () => {
     assert.equal(addon.linkName(2147483000), undefined);
   });
 
-  it('ipInterfaceSettings() refuses under Wine instead of calling GetIpInterfaceEntry (which would abort)', () => {
+  it('ipInterfaceSettings() refuses under Wine instead of calling GetIpInterfaceEntry (which would abort)', { skip: wineOnly }, () => {
     const index = addon.dumpLinks()[0].index;
     const e = thrown(() => addon.ipInterfaceSettings(index, 4));
     assert.equal(e.code, 'ENOTSUP');
