@@ -10,7 +10,7 @@
 // prebuilds/win32-x64/routebind.node). scripts/cross/build.mjs calls build().
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -82,7 +82,7 @@ function nodeApiDef(cache) {
     rmSync(tarball, { force: true });
     throw new Error(`${tarball}: integrity ${digest} is not the pinned ${HEADERS_INTEGRITY}`);
   }
-  const staging = `${home}.tmp`;
+  const staging = `${home}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   runSync(['tar', 'xzf', tarball, '-C', staging, '--strip-components=1']);
@@ -101,7 +101,7 @@ function importLibrary(cache) {
     .filter((line) => /^napi_\w+$|^node_api_\w+$/.test(line));
   const def = path.join(cache, `node-${HEADERS_VERSION}.def`);
   writeFileSync(def, ['LIBRARY node.exe', 'EXPORTS', ...napi, ...UV_IMPORTS, ''].join('\n'));
-  const partial = `${lib}.tmp`;
+  const partial = `${lib}.${process.pid}.tmp`;
   // A delay-import library: native/win/delay_load_hook.cc points "node.exe" at the host process.
   runSync([`${PREFIX}dlltool`, '-d', def, '-y', partial, '-D', 'node.exe']);
   renameSync(partial, lib);
@@ -145,8 +145,10 @@ export async function build(target = 'win32-x64', { root = ROOT, out } = {}) {
   }
 
   const gyp = gypSettings(root);
-  const objects = path.join(root, 'build', 'win32-x64');
-  mkdirSync(objects, { recursive: true });
+  // A directory of this run's own: two builds at once (build.mjs all and the Wine test) must not
+  // link each other's half-written objects.
+  mkdirSync(path.join(root, 'build'), { recursive: true });
+  const objects = mkdtempSync(path.join(root, 'build', 'win32-x64-'));
   const flags = [
     '-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror',
     ...gyp.cflags_cc.filter((f) => !f.startsWith('-std=') && f !== '-Wall' && f !== '-Wextra'),
@@ -159,23 +161,29 @@ export async function build(target = 'win32-x64', { root = ROOT, out } = {}) {
     const object = path.join(objects, `${source.replace(/[\\/]/g, '_').replace(/\.cc$/, '')}.o`);
     return { source: path.join(root, source), object };
   });
-  // As many compilers at once as there are cores; each file is independent.
-  const queue = [...jobs];
-  const workers = Array.from({ length: Math.max(1, Math.min(availableParallelism(), jobs.length)) }, async () => {
-    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
-      await run([CXX, ...flags, '-c', job.source, '-o', job.object]);
-    }
-  });
-  await Promise.all(workers);
+  try {
+    // As many compilers at once as there are cores; each file is independent.
+    const queue = [...jobs];
+    const workers = Array.from({ length: Math.max(1, Math.min(availableParallelism(), jobs.length)) }, async () => {
+      for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+        await run([CXX, ...flags, '-c', job.source, '-o', job.object]);
+      }
+    });
+    await Promise.all(workers);
 
-  mkdirSync(path.dirname(out), { recursive: true });
-  const linked = path.join(objects, 'routebind.node');
-  await run([
-    CXX, '-shared', '-static', '-o', linked, ...jobs.map((j) => j.object), importLib,
-    ...gyp.libraries, '-fstack-protector-strong',
-  ]);
-  runSync([`${PREFIX}strip`, '--strip-unneeded', '-o', out, linked]);
-  return out;
+    mkdirSync(path.dirname(out), { recursive: true });
+    const linked = path.join(objects, 'routebind.node');
+    await run([
+      CXX, '-shared', '-static', '-o', linked, ...jobs.map((j) => j.object), importLib,
+      ...gyp.libraries, '-fstack-protector-strong',
+    ]);
+    const staged = `${out}.${process.pid}.tmp`;
+    runSync([`${PREFIX}strip`, '--strip-unneeded', '-o', staged, linked]);
+    renameSync(staged, out);
+    return out;
+  } finally {
+    rmSync(objects, { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
