@@ -81,6 +81,14 @@ describe('require("routebind") under Windows node', () => {
     }
   });
 
+  it('doctor() returns a report (it must not reach GetIpInterfaceEntry under Wine, which would end the process)', () => {
+    const report = routebind.doctor();
+    assert.equal(typeof report.ok, 'boolean');
+    assert.ok(Array.isArray(report.findings));
+    assert.ok(Array.isArray(report.uplinks));
+    for (const f of report.findings) assert.equal(typeof f.id, 'string');
+  });
+
   it('watch() opens and closes without holding the process', async () => {
     const watcher = routebind.watch();
     const closed = new Promise((resolve) => watcher.once('close', resolve));
