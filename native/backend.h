@@ -12,13 +12,24 @@
 namespace routebind {
 
 // A failed system call: the positive errno (or the OS's code mapped to one) and what failed.
+// Windows also keeps the Win32 error it mapped from (win32) and may say more (detail, a static
+// string): only there, so the POSIX Status stays two registers wide on the lookup's hot path.
 struct Status {
   int error = 0;
   const char* syscall = nullptr;
+#ifdef _WIN32
+  unsigned long win32 = 0;
+  const char* detail = nullptr;
+#endif
 
   bool ok() const { return error == 0; }
   static Status Ok() { return Status(); }
-  static Status Fail(int error, const char* syscall) { return Status{error, syscall}; }
+  static Status Fail(int error, const char* syscall) {
+    Status s;
+    s.error = error;
+    s.syscall = syscall;
+    return s;
+  }
 };
 
 class RouteBackend {

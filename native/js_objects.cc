@@ -80,6 +80,8 @@ Napi::Object LinkObject(Napi::Env env, const LinkInfo& l) {
   if (l.mac_len > 0) {
     o.Set("mac", Napi::Buffer<uint8_t>::Copy(env, l.mac, l.mac_len));
   }
+  // A decimal string: a LUID is 64 bits, more than a double holds exactly.
+  if (l.luid != 0) o.Set("luid", std::to_string(l.luid));
   return o;
 }
 

@@ -81,6 +81,7 @@ struct LinkInfo {
   std::vector<std::string> altnames;  // IFLA_PROP_LIST / IFLA_ALT_IFNAME
   uint8_t mac[32] = {};
   size_t mac_len = 0;
+  uint64_t luid = 0;  // Windows' NET_LUID of the interface; 0 elsewhere
 };
 
 struct AddressInfo {
