@@ -328,8 +328,12 @@ function ask(q: NativeRouteQuery): [string?, string?, string?, string?, string?]
     if (isSystemError(error)) {
       error.destination = q.destination;
       if (q.oif !== undefined) error.interface = q.oif;
+      // What the OS added after "<syscall> <code>" (Windows: the Win32 name, and why) stays.
+      const prefix = `${error.syscall} ${error.code}`;
+      const osDetail = error.message.startsWith(prefix) ? error.message.slice(prefix.length).trim() : '';
+      const origin = error.syscall === 'RTM_GETROUTE' ? '' : String(error.syscall);
       error.message = `routeTo ${error.code} ${q.destination}` + (q.oif !== undefined ? ` via ${q.oif}` : '') +
-        (error.syscall === 'RTM_GETROUTE' ? '' : ` (${error.syscall})`);
+        (origin || osDetail ? ` (${[origin, osDetail].filter(Boolean).join(' ')})` : '');
     }
     throw error;
   }
