@@ -1,7 +1,9 @@
-// `node scripts/cross/build.mjs <target>|all [--prebuilds DIR]`: builds the addon for a target
-// into prebuilds/<target>/routebind.node (stripped) and prints its size. Each OS's recipe lives in
-// its own module (linux.mjs, win32.mjs, darwin.mjs) exporting build(target, { root, out }); a
-// missing module or compiler is a skip (exit 3, one line saying why), not a failure.
+// `node scripts/cross/build.mjs <target>|all [--prebuilds DIR] [--fetch-only]`: builds the addon
+// for a target into prebuilds/<target>/routebind.node (stripped) and prints its size. Each OS's
+// recipe lives in its own module (linux.mjs, win32.mjs, darwin.mjs) exporting
+// build(target, { root, out }) and, when it downloads a pinned tool, fetchToolchain(target) (what
+// --fetch-only runs, so a later build works offline). A missing module or compiler is a skip
+// (exit 3, one line saying why), not a failure.
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -66,6 +68,26 @@ export async function buildTarget(target, { root = ROOT, prebuilds = path.join(r
   return { target, status: 'built', file, size: statSync(file).size, seconds };
 }
 
+/**
+ * Lets a module fetch what it downloads (a pinned compiler, headers) while the network is there,
+ * so a later build can run offline: calls its optional fetchToolchain(target). Resolves to a
+ * skip reason or undefined.
+ */
+export async function fetchToolchain(target) {
+  const os = target.split('-')[0];
+  const modulePath = path.join(here, `${os}.mjs`);
+  if (!existsSync(modulePath)) return `scripts/cross/${os}.mjs is not written yet`;
+  const module = await import(pathToFileURL(modulePath).href);
+  if (typeof module.fetchToolchain !== 'function') return undefined;
+  try {
+    await module.fetchToolchain(target);
+  } catch (error) {
+    if (error && error.code === 'ENOTOOLCHAIN') return error.message;
+    throw error;
+  }
+  return undefined;
+}
+
 export function describeResult(r, root = ROOT) {
   if (r.status === 'skipped') return `${r.target}: skipped: ${r.reason}`;
   const rel = path.relative(root, r.file);
@@ -81,9 +103,11 @@ async function main(argv) {
     prebuilds = path.resolve(args[at + 1]);
     args.splice(at, 2);
   }
+  const fetchOnly = args.includes('--fetch-only');
+  if (fetchOnly) args.splice(args.indexOf('--fetch-only'), 1);
   const [which] = args;
   if (which === undefined || (which !== 'all' && !TARGETS.includes(which))) {
-    console.error(`usage: node scripts/cross/build.mjs <${TARGETS.join('|')}|all> [--prebuilds DIR]`);
+    console.error(`usage: node scripts/cross/build.mjs <${TARGETS.join('|')}|all> [--prebuilds DIR] [--fetch-only]`);
     return 2;
   }
   const targets = which === 'all' ? TARGETS : [which];
@@ -91,6 +115,12 @@ async function main(argv) {
   let skipped = 0;
   for (const target of targets) {
     try {
+      if (fetchOnly) {
+        const reason = await fetchToolchain(target);
+        console.log(reason ? `${target}: skipped: ${reason}` : `${target}: toolchain ready`);
+        if (reason) skipped += 1;
+        continue;
+      }
       const r = await buildTarget(target, { prebuilds });
       console.log(describeResult(r));
       if (r.status === 'skipped') skipped += 1;

@@ -31,7 +31,7 @@ export function toolchain(arch) {
   if (triple === undefined) throw new Error(`linux: no such arch ${arch}`);
   const prefixed = { cxx: which(`${triple}-g++`), strip: which(`${triple}-strip`) };
   if (prefixed.cxx && prefixed.strip) return prefixed;
-  if (arch === HOST_ARCH && which('g++') && which('strip')) return { cxx: which('g++'), strip: which('strip') };
+  if (process.platform === 'linux' && arch === HOST_ARCH && which('g++') && which('strip')) return { cxx: which('g++'), strip: which('strip') };
   const pkg = arch === 'arm64' ? 'g++-aarch64-linux-gnu' : 'g++-x86-64-linux-gnu';
   throw noToolchain(`linux-${arch}: no ${triple}-g++/${triple}-strip on PATH (Debian package ${pkg})`);
 }
