@@ -4,7 +4,8 @@
 // build(target, { root, out }) and, when it downloads a pinned tool, fetchToolchain(target) (what
 // --fetch-only runs, so a later build works offline). A missing module or compiler is a skip
 // (exit 3, one line saying why), not a failure.
-import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
@@ -70,17 +71,25 @@ export async function buildTarget(target, { root = ROOT, prebuilds = path.join(r
 
 /**
  * Lets a module fetch what it downloads (a pinned compiler, headers) while the network is there,
- * so a later build can run offline: calls its optional fetchToolchain(target). Resolves to a
- * skip reason or undefined.
+ * so a later build can run offline: calls its optional fetchToolchain(target), or else builds once
+ * into a scratch directory. Resolves to a skip reason or undefined.
  */
 export async function fetchToolchain(target) {
   const os = target.split('-')[0];
   const modulePath = path.join(here, `${os}.mjs`);
   if (!existsSync(modulePath)) return `scripts/cross/${os}.mjs is not written yet`;
   const module = await import(pathToFileURL(modulePath).href);
-  if (typeof module.fetchToolchain !== 'function') return undefined;
   try {
-    await module.fetchToolchain(target);
+    if (typeof module.fetchToolchain === 'function') await module.fetchToolchain(target);
+    else {
+      // A module without the hook fetches inside build(): build once into a scratch dir.
+      const scratch = mkdtempSync(path.join(tmpdir(), `routebind-fetch-${target}-`));
+      try {
+        await module.build(target, { root: ROOT, out: path.join(scratch, target, 'routebind.node') });
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    }
   } catch (error) {
     if (error && error.code === 'ENOTOOLCHAIN') return error.message;
     throw error;

@@ -108,3 +108,9 @@ export async function build(target, { root, out }) {
   }
   return out;
 }
+
+/** Nothing to download for Linux targets: only says (ENOTOOLCHAIN) when the compiler is missing. */
+export async function fetchToolchain(target) {
+  toolchain(target.split('-')[1]);
+  nodeHeaders();
+}
