@@ -79,6 +79,12 @@ describe.skipIf(!WINDOWS)(`route lookups agree with Find-NetRoute${WINDOWS ? '' 
     expect(ours.gateway).toBeUndefined();
   });
 
+  it('routeTo(::1): the loopback interface, source ::1', () => {
+    const ours = lib().routeTo('::1');
+    const theirs = findNetRoute('::1');
+    expect(ours).toMatchObject({ destination: '::1', family: 6, interface: theirs.interface, ifindex: theirs.ifindex, source: '::1' });
+  });
+
   it('routeTo(a public address): the default route\'s interface, source, next hop and metric', () => {
     const ours = lib().routeTo('192.0.2.1');
     const theirs = findNetRoute('192.0.2.1');
