@@ -32,8 +32,9 @@ export function toolchain(arch) {
   const prefixed = { cxx: which(`${triple}-g++`), strip: which(`${triple}-strip`) };
   if (prefixed.cxx && prefixed.strip) return prefixed;
   if (process.platform === 'linux' && arch === HOST_ARCH && which('g++') && which('strip')) return { cxx: which('g++'), strip: which('strip') };
-  const pkg = arch === 'arm64' ? 'g++-aarch64-linux-gnu' : 'g++-x86-64-linux-gnu';
-  throw noToolchain(`linux-${arch}: no ${triple}-g++/${triple}-strip on PATH (Debian package ${pkg})`);
+  const native = process.platform === 'linux' && arch === HOST_ARCH;
+  const pkg = native ? 'g++ and binutils' : arch === 'arm64' ? 'g++-aarch64-linux-gnu' : 'g++-x86-64-linux-gnu';
+  throw noToolchain(`no ${triple}-g++ and ${triple}-strip${native ? ' (nor g++ and strip)' : ''} on PATH (Debian: ${pkg})`);
 }
 
 /** Node's headers (node_api.h): npm's nodedir, the running node's own include/, or Debian's. */
