@@ -12,6 +12,8 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 // A cold tsc over @types/node takes 10 s on an idle 2-vCPU machine and over 40 s on a busy one.
 const TSC_TIMEOUT = 120_000;
 const PLATFORM = `${process.platform}-${process.arch}`;
+/** The loopback interface's name as routebind reports it: Windows uses the friendly name. */
+const LOOPBACK = { linux: 'lo', darwin: 'lo0', win32: 'Loopback Pseudo-Interface 1' }[process.platform as string] ?? 'lo';
 
 const temps: string[] = [];
 function tempDir(prefix: string): string {
@@ -90,7 +92,7 @@ describe('a consumer project with routebind in node_modules', () => {
   });
 
   const expectLoopbackRoute = (stdout: string) => {
-    expect(JSON.parse(stdout)).toEqual({ destination: '127.0.0.1', interface: 'lo', source: '127.0.0.1', type: 'local' });
+    expect(JSON.parse(stdout)).toEqual({ destination: '127.0.0.1', interface: LOOPBACK, source: '127.0.0.1', type: 'local' });
   };
 
   it('works from CommonJS require()', () => {
@@ -129,13 +131,19 @@ describe('the prebuild, loaded alone (PREBUILDS_ONLY=1)', () => {
   let staged: string;
 
   // A copy of what a from-source build needs, so prebuildify's `node-gyp rebuild` never touches
-  // the working tree's build/ while other test files load it.
+  // the working tree's build/ while other test files load it. The release workflow instead points
+  // ROUTEBIND_TEST_PREBUILDS at the prebuilds/ directory a runner made, to test that binary.
   beforeAll(() => {
     staged = path.join(tempDir('routebind-prebuild-'), 'routebind');
     for (const entry of ['package.json', 'binding.gyp', 'native', 'dist']) {
       cpSync(path.join(ROOT, entry), path.join(staged, entry), { recursive: true });
     }
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(staged, 'node_modules'), 'dir');
+    const given = process.env.ROUTEBIND_TEST_PREBUILDS;
+    if (given) {
+      cpSync(path.resolve(given), path.join(staged, 'prebuilds'), { recursive: true });
+      return;
+    }
     // Through npm, so node-gyp gets nodedir (Node's own headers) instead of downloading them.
     const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node.h') ? '/usr' : undefined);
     mustRun(['npm', 'run', 'native:prebuild'], staged, childEnv(nodedir ? { npm_config_nodedir: nodedir } : {}), 110_000);
@@ -150,7 +158,7 @@ describe('the prebuild, loaded alone (PREBUILDS_ONLY=1)', () => {
       "const route = require(process.argv[1]).routeTo('127.0.0.1');\n" +
       'console.log(JSON.stringify({ resolved, interface: route.interface }));\n';
     const out = JSON.parse(mustRun([process.execPath, '-e', script, staged], staged, childEnv({ PREBUILDS_ONLY: '1' })));
-    expect(out).toEqual({ resolved: path.join(staged, 'prebuilds', PLATFORM, 'routebind.node'), interface: 'lo' });
+    expect(out).toEqual({ resolved: path.join(staged, 'prebuilds', PLATFORM, 'routebind.node'), interface: LOOPBACK });
   });
 
   /** A copy of the package with its compiled JS and no binary at all (no prebuilds/, no build/). */
