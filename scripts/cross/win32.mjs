@@ -178,7 +178,7 @@ export async function build(target = 'win32-x64', { root = ROOT, out } = {}) {
       ...gyp.libraries, '-fstack-protector-strong',
     ]);
     const staged = `${out}.${process.pid}.tmp`;
-    runSync([`${PREFIX}strip`, '--strip-unneeded', '-o', staged, linked]);
+    runSync([`${PREFIX}strip`, '--strip-all', '-o', staged, linked]);
     renameSync(staged, out);
     return out;
   } finally {
