@@ -330,7 +330,8 @@ function ask(q: NativeRouteQuery): [string?, string?, string?, string?, string?]
       if (q.oif !== undefined) error.interface = q.oif;
       // What the OS added after "<syscall> <code>" (Windows: the Win32 name, and why) stays.
       const prefix = `${error.syscall} ${error.code}`;
-      const osDetail = error.message.startsWith(prefix) ? error.message.slice(prefix.length).trim() : '';
+      let osDetail = error.message.startsWith(prefix) ? error.message.slice(prefix.length).trim() : '';
+      if (osDetail === String(q.oif)) osDetail = ''; // the interface name again: said once already
       const origin = error.syscall === 'RTM_GETROUTE' ? '' : String(error.syscall);
       error.message = `routeTo ${error.code} ${q.destination}` + (q.oif !== undefined ? ` via ${q.oif}` : '') +
         (origin || osDetail ? ` (${[origin, osDetail].filter(Boolean).join(' ')})` : '');

@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -147,8 +147,8 @@ export async function build(target = 'win32-x64', { root = ROOT, out } = {}) {
   const gyp = gypSettings(root);
   // A directory of this run's own: two builds at once (build.mjs all and the Wine test) must not
   // link each other's half-written objects.
-  mkdirSync(path.join(root, 'build'), { recursive: true });
-  const objects = mkdtempSync(path.join(root, 'build', 'win32-x64-'));
+  // Outside the tree: a pack must leave nothing but dist/ and prebuilds/ behind.
+  const objects = mkdtempSync(path.join(tmpdir(), 'routebind-win32-x64-'));
   const flags = [
     '-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror',
     ...gyp.cflags_cc.filter((f) => !f.startsWith('-std=') && f !== '-Wall' && f !== '-Wextra'),
