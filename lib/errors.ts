@@ -1,7 +1,7 @@
 // Errors shaped like Node's own: argument errors carry Node's ERR_* codes and are thrown before
 // any system call; system errors carry code, errno and syscall like `net` errors do.
 import { constants } from 'node:os';
-import { inspect } from 'node:util';
+import { getSystemErrorMap, inspect } from 'node:util';
 
 type Extra = Record<string, unknown>;
 
@@ -63,9 +63,21 @@ export interface SystemError extends Error {
 }
 
 /** An errno-style error made in JS, for decisions routebind takes itself (e.g. a route that leaves through the wrong interface). */
+let uvNumbers: Map<string, number> | undefined;
+
+/**
+ * The errno Node's own error for `code` carries: libuv's number. That is -errno on Linux and
+ * macOS, but libuv's own on Windows (EADDRNOTAVAIL is -4090 there, where os.constants.errno
+ * holds the C runtime's 101), so an error routebind makes compares equal to Node's everywhere.
+ */
+export function uvErrno(code: string): number {
+  uvNumbers ??= new Map([...getSystemErrorMap()].map(([errno, [name]]) => [name, errno]));
+  return uvNumbers.get(code) ?? -(constants.errno as Record<string, number>)[code];
+}
+
 export function systemError(code: keyof typeof constants.errno, syscall: string, detail: string, extra?: Extra): SystemError {
   const error = new Error(`${syscall} ${code} ${detail}`) as SystemError;
-  return Object.assign(error, { errno: -constants.errno[code], code, syscall }, extra);
+  return Object.assign(error, { errno: uvErrno(code), code, syscall }, extra);
 }
 
 export function isSystemError(error: unknown): error is SystemError {

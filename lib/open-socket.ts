@@ -9,7 +9,7 @@ import { getSystemErrorMap } from 'node:util';
 import { posixNative, type NativeSocket } from './binding';
 import { type Decision, type ValidRouting } from './decide';
 import { record } from './describe';
-import { isSystemError, type SystemError } from './errors';
+import { isSystemError, uvErrno, type SystemError } from './errors';
 import { interfaceNamed, ownersOf, type NetworkInterface } from './interfaces';
 import { HOST } from './platform';
 import { bindByAddress, interfaceAddress, strongHostPin, notHeld, windowsSettings, type BoundByNode, type InterfaceSettings, type StrongHostPin } from './strong-host';
@@ -134,7 +134,7 @@ export function localOwner(literal: IpLiteral): { owner?: NetworkInterface; zone
  * compares errors with Node's sees the same keys.
  */
 export function socketError(syscall: 'bind' | 'listen' | 'send' | 'connect', code: keyof typeof constants.errno, address: string, port: number, detail: string, extra: Record<string, unknown> = {}): SystemError {
-  const errno = -constants.errno[code];
+  const errno = uvErrno(code);
   const where = port > 0 ? `${address}:${port}` : address;
   const text = syscall === 'listen' ? `${syscall} ${code}: ${getSystemErrorMap().get(errno)?.[1] ?? code} ${where}` : `${syscall} ${code} ${where}`;
   const error = new Error(detail ? `${text}: ${detail}` : text) as SystemError;

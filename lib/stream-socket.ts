@@ -1,12 +1,11 @@
 // Helpers shared by the TCP client paths (an IP literal, happy eyeballs over a name): the
 // connecting flag, what Node does once connected, and routebind's own failures shaped as the
 // errors net.connect() would give.
-import { constants } from 'node:os';
 import * as net from 'node:net';
 
 import type { NativeSocket } from './binding';
 import { decide, type Decision, type ValidRouting } from './decide';
-import type { SystemError } from './errors';
+import { uvErrno, type SystemError } from './errors';
 import { followSocket, type RouteChangeMode } from './follow';
 import { interfaceSettings, openFdSocket } from './open-socket';
 import { bindByAddress, type BoundByNode } from './strong-host';
@@ -112,7 +111,7 @@ export function asNodeError(error: SystemError, destination: IpLiteral, port: nu
     message = `${head} - ${detail}`;
   }
   const shaped = new Error(message) as SystemError;
-  shaped.errno = typeof error.errno === 'number' ? error.errno : -(constants.errno as Record<string, number>)[error.code];
+  shaped.errno = typeof error.errno === 'number' ? error.errno : uvErrno(error.code);
   shaped.code = error.code;
   shaped.syscall = stage;
   if (address !== undefined) shaped.address = address;

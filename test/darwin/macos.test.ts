@@ -12,7 +12,6 @@ import * as rb from '../../lib/index';
 
 const onMac = process.platform === 'darwin';
 const sudo = onMac && spawnSync('sudo', ['-n', 'true']).status === 0;
-const binding = native as unknown as Record<string, unknown>;
 
 /** `route -n get [-inet6] DEST` as key → value ("interface" → "en0"), or undefined when not in table. */
 function routeGet(destination: string): Record<string, string> | undefined {
@@ -37,6 +36,8 @@ function sudoRoute(...args: string[]) {
 
 describe.skipIf(!onMac)(`the macOS backend${onMac ? '' : ` (skipped: needs macOS, this is ${process.platform})`}`, () => {
   it('is the darwin addon, pinning with IP_BOUND_IF', () => {
+    // native() is the loaded addon (native itself is the accessor function).
+    const binding = native() as unknown as Record<string, unknown>;
     expect(binding.platform).toBe('darwin');
     expect(binding.pinMechanism).toBe('IP_BOUND_IF');
   });

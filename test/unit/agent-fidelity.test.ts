@@ -1,17 +1,13 @@
 // routebind's Agent / HttpsAgent / connector against Node's http.Agent / https.Agent in the same
 // test: bad options fail the same way (thrown or as the request's 'error', same class, code and
 // message), connection errors carry Node's shape, and no failure leaves a file descriptor behind.
-import { readdirSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import * as routebind from '../../lib/index';
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
+import { itOn, loopbackName, onWindows, openFds } from '../helpers/platform';
 
 async function settled(): Promise<void> {
   // A destroyed socket's fd is closed by libuv on a later loop turn.
@@ -136,7 +132,7 @@ describe("routebind's agents and Node's side by side", () => {
 });
 
 describe('requests over a Unix socket (socketPath)', () => {
-  it('reach the server through routebind.Agent as through http.Agent: a Unix socket crosses no interface', async () => {
+  itOn(!onWindows, 'a Unix socket is a file path; Windows local sockets are named pipes')('reach the server through routebind.Agent as through http.Agent: a Unix socket crosses no interface', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
@@ -154,7 +150,7 @@ describe('requests over a Unix socket (socketPath)', () => {
     });
     try {
       const plain = await get(new http.Agent());
-      const routed = await get(new routebind.Agent({ interface: 'lo' }));
+      const routed = await get(new routebind.Agent({ interface: loopbackName }));
       expect(routed).toEqual(plain);
       expect(plain).toEqual({ status: 200, body: '/hello' });
     } finally {

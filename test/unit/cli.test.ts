@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { doctor } from '../../lib/index';
+import { linuxIt, NEEDS, onLinux } from '../helpers/platform';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -151,13 +152,13 @@ describe('routebind CLI', () => {
   });
 
   describe('get', () => {
-    it('prints the route to 127.0.0.1 as `ip route get` does', async () => {
+    linuxIt(NEEDS.linuxRouting)('prints the route to 127.0.0.1 as `ip route get` does', async () => {
       const r = await cli(['get', '127.0.0.1']);
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(`local 127.0.0.1 dev lo src 127.0.0.1 uid ${process.getuid!()}\n`);
     });
 
-    it('--json prints the Route object', async () => {
+    linuxIt(NEEDS.lo)('--json prints the Route object', async () => {
       const r = await cli(['get', '127.0.0.1', '--json']);
       expect(r.status).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ destination: '127.0.0.1', family: 4, type: 'local', interface: 'lo', source: '127.0.0.1' });
@@ -170,7 +171,7 @@ describe('routebind CLI', () => {
       expect(r.stderr).toBe('routebind get: no route to 127.0.0.1 through nope0 (ENODEV); hint: no interface is named nope0; `routebind interfaces` lists them\n');
     });
 
-    it('interfaces NAME shows that one interface as ip addr does; an unknown name exits 1 with ENODEV', async () => {
+    linuxIt(NEEDS.lo)('interfaces NAME shows that one interface as ip addr does; an unknown name exits 1 with ENODEV', async () => {
       const r = await cli(['interfaces', 'lo']);
       expect(r.status).toBe(0);
       expect(r.stdout.split('\n').slice(0, 3)).toEqual(['1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 state UNKNOWN', '    link/loopback 00:00:00:00:00:00', '    inet 127.0.0.1/8 scope host lo']);
@@ -224,7 +225,7 @@ describe('routebind CLI', () => {
     });
     afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-    it('connects to a loopback server, prints route, source 127.0.0.1 and interface lo, exits 0', async () => {
+    linuxIt(NEEDS.lo)('connects to a loopback server, prints route, source 127.0.0.1 and interface lo, exits 0', async () => {
       const r = await cli(['connect', `127.0.0.1:${port}`]);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/route: +local 127\.0\.0\.1 dev lo/);
@@ -235,7 +236,7 @@ describe('routebind CLI', () => {
       expect(seen).toContain('127.0.0.1');
     });
 
-    it('--json gives the decision and the outcome', async () => {
+    linuxIt(NEEDS.lo)('--json gives the decision and the outcome', async () => {
       const r = await cli(['connect', `127.0.0.1:${port}`, '--json']);
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout);
@@ -251,7 +252,7 @@ describe('routebind CLI', () => {
       expect(r.stderr).toBe(`routebind connect: connect 127.0.0.1:${closed} (ECONNREFUSED); hint: the destination answered with a reset: nothing listens on that port\n`);
     });
 
-    it('--udp connects a UDP socket to loopback and reports its decision', async () => {
+    linuxIt(NEEDS.lo)('--udp connects a UDP socket to loopback and reports its decision', async () => {
       const r = await cli(['connect', `127.0.0.1:${port}`, '--udp', '--json']);
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, protocol: 'udp', decision: { source: '127.0.0.1', interface: 'lo' } });
@@ -263,7 +264,7 @@ describe('routebind CLI', () => {
       expect(r.stderr).toMatch(/^routebind connect: .*192\.0\.2\.254.* \(EADDRNOTAVAIL\); hint: /);
     });
 
-    it.skipIf(!hasLoopback6)(`accepts [v6]:port${hasLoopback6 ? '' : ' (skipped: no ::1 on this host)'}`, async () => {
+    it.skipIf(!hasLoopback6 || !onLinux)(`accepts [v6]:port${!onLinux ? ` — skipped on ${process.platform}: ${NEEDS.lo}` : hasLoopback6 ? '' : ' (skipped: no ::1 on this host)'}`, async () => {
       const closed = await closedPort('::1');
       const r = await cli(['connect', `[::1]:${closed}`, '--json']);
       expect(r.status).toBe(1);

@@ -4,12 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
-import { readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import * as routebind from '../../lib/index';
+import { linuxIt, NEEDS, onLinux, openFds } from '../helpers/platform';
 
 // Root's uid without any capability (as an unprivileged service runs): the checkout stays readable,
 // which a private temporary clone is not to another uid.
@@ -39,10 +39,6 @@ function thrown(fn: () => unknown) {
   } catch (error) {
     return shape(error);
   }
-}
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
 }
 
 /** Records every event a socket emits, in order ('error' with its shape). */
@@ -110,7 +106,7 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
     s.close();
   });
 
-  it('bind(port, hostname) and bind({ address: hostname }) resolve the name with the socket\'s lookup', async () => {
+  linuxIt(NEEDS.lo)('bind(port, hostname) and bind({ address: hostname }) resolve the name with the socket\'s lookup', async () => {
     const outcome = await both(async (make, api) => {
       const asked: unknown[] = [];
       const lookup = (host: string, family: unknown, cb: (e: Error | null, a?: string, f?: number) => void) => {
@@ -132,7 +128,7 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
     for (const r of outcome.routebind.results) expect(r.described).toMatchObject({ source: '127.0.0.1', interface: 'lo', pinned: 'SO_BINDTODEVICE' });
   });
 
-  it('send() to a hostname on an unbound socket: delivered, the same lookups, routed and pinned', async () => {
+  linuxIt(NEEDS.lo)('send() to a hostname on an unbound socket: delivered, the same lookups, routed and pinned', async () => {
     const receiver = dgram.createSocket('udp4');
     await new Promise<void>((r) => receiver.bind(0, '127.0.0.1', () => r()));
     const port = receiver.address().port;
@@ -260,7 +256,7 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
     expect(openFds()).toBe(before);
   });
 
-  it('Node\'s socket options reach the routed socket: buffer sizes, reuseAddr, ipv6Only, signal', async () => {
+  linuxIt(NEEDS.lo)('Node\'s socket options reach the routed socket: buffer sizes, reuseAddr, ipv6Only, signal', async () => {
     const outcome = await both(async (make, api) => {
       const s = make({ type: 'udp4', recvBufferSize: 65536, sendBufferSize: 32768 });
       await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
@@ -298,7 +294,7 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
     expect(outcome.node.shared).toEqual(['bound', 'bound']);
   });
 
-  it('an interface-pinned bind is described, and the IPv6 default host is used as Node uses it', async () => {
+  linuxIt(NEEDS.lo)('an interface-pinned bind is described, and the IPv6 default host is used as Node uses it', async () => {
     const s = routedMake({ type: 'udp4', interface: 'lo' });
     await new Promise<void>((r) => s.bind(0, () => r()));
     expect(routebind.describe(s)).toMatchObject({ interface: 'lo', pinned: 'SO_BINDTODEVICE', source: '0.0.0.0' });
@@ -306,7 +302,7 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
   });
 
   const ll = linkLocal();
-  it.skipIf(ll === undefined)('a link-local zone naming no interface, or a missing index: the same EINVAL as Node (needs an interface with an IPv6 link-local address)', async () => {
+  it.skipIf(ll === undefined || !onLinux)(`a link-local zone naming no interface, or a missing index: the same EINVAL as Node (needs an interface with an IPv6 link-local address)${onLinux ? '' : ` — skipped on ${process.platform}: ${NEEDS.linuxErrors}`}`, async () => {
     const { address } = ll!;
     const outcome = await both(async (make) => {
       const errors = [];
@@ -322,7 +318,7 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
     expect(outcome.node.map((e) => (e as { code: string }).code)).toEqual(['EINVAL', 'EINVAL']);
   });
 
-  it('a link-local bind with its zone is pinned to that interface, and address() shows the zone as in Node', async () => {
+  it.skipIf(ll === undefined || !onLinux)(`a link-local bind with its zone is pinned to that interface, and address() shows the zone as in Node${!onLinux ? ` — skipped on ${process.platform}: ${NEEDS.bindToDevice}` : ll === undefined ? ' (skipped: no interface with an IPv6 link-local address)' : ''}`, async () => {
     if (ll === undefined) return expect(ll).toBeUndefined();
     const { name, address } = ll;
     const outcome = await both(async (make, api) => {
@@ -336,7 +332,7 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
     expect(outcome.routebind.described).toMatchObject({ interface: name, pinned: 'SO_BINDTODEVICE' });
   });
 
-  it('cluster workers: implicit binds work, shared binds are shared and pinned, exclusive binds follow Node', () => {
+  linuxIt(NEEDS.lo)('cluster workers: implicit binds work, shared binds are shared and pinned, exclusive binds follow Node', () => {
     const run = (api: 'node' | 'routebind') => {
       const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'dgram-cluster.cjs'), api], { encoding: 'utf8', timeout: 20_000 });
       expect(r.status, r.stderr).toBe(0);
@@ -354,8 +350,8 @@ describe('dgram fidelity: routebind.createSocket next to dgram.createSocket', ()
   });
 
 
-  const root = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
-  it.skipIf(!root)('a mark the kernel refuses (no CAP_NET_ADMIN) fails the implicit bind\'s send(), never sends unmarked', () => {
+  const root = onLinux && process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+  it.skipIf(!root)(`a mark the kernel refuses (no CAP_NET_ADMIN) fails the implicit bind\'s send(), never sends unmarked${root ? '' : ' (skipped: needs Linux, root and setpriv)'}`, () => {
     const script = `
       const rb = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist'))});
       const dgram = require('node:dgram');

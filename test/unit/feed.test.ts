@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ChangeGroup, native as loadNative, RouteSlot } from '../../lib/binding';
 import { connect, routeTo, watch } from '../../lib/index';
+import { linuxDescribe } from '../helpers/platform';
 
 const native = loadNative();
 
@@ -26,7 +27,7 @@ function multicastNetlinkSockets(): number {
   return rows.filter((r) => r[1] === '0' && r[3] !== '00000000' && ours.has(r[9])).length;
 }
 
-describe.skipIf(process.platform !== 'linux')('the change feed (Linux)', () => {
+linuxDescribe('needs Linux netlink and /proc/self/net/netlink')('the change feed (Linux)', () => {
   it('the route cache, two watchers and a followed socket share one multicast netlink socket', async () => {
     const server = net.createServer((s) => s.on('error', () => {})).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

@@ -15,6 +15,8 @@ import { toolchain } from '../../scripts/cross/linux.mjs';
 const ROOT = path.join(__dirname, '..', '..');
 
 function whyNot(): string | undefined {
+  // The arm64 build runs against this machine's kernel: only a Linux one will do.
+  if (process.platform !== 'linux') return `needs Linux (qemu-user runs the linux-arm64 build against this kernel), this is ${process.platform}`;
   const qemu = (qemuMissing as () => string | undefined)();
   if (qemu) return qemu;
   try {

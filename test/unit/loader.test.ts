@@ -7,13 +7,15 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { DIR_LINK, loopbackName, npmArgv } from '../helpers/platform';
+
 const ROOT = path.join(__dirname, '..', '..');
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 // A cold tsc over @types/node takes 10 s on an idle 2-vCPU machine and over 40 s on a busy one.
 const TSC_TIMEOUT = 120_000;
 const PLATFORM = `${process.platform}-${process.arch}`;
 /** The loopback interface's name as routebind reports it: Windows uses the friendly name. */
-const LOOPBACK = { linux: 'lo', darwin: 'lo0', win32: 'Loopback Pseudo-Interface 1' }[process.platform as string] ?? 'lo';
+const LOOPBACK = loopbackName;
 
 const temps: string[] = [];
 function tempDir(prefix: string): string {
@@ -52,9 +54,9 @@ describe('a consumer project with routebind in node_modules', () => {
   beforeAll(() => {
     project = tempDir('routebind-consumer-');
     mkdirSync(path.join(project, 'node_modules'));
-    symlinkSync(ROOT, path.join(project, 'node_modules', 'routebind'), 'dir');
+    symlinkSync(ROOT, path.join(project, 'node_modules', 'routebind'), DIR_LINK);
     // The published .d.ts files use Node's types (Buffer, node:os), as a Node consumer has them.
-    symlinkSync(path.join(ROOT, 'node_modules', '@types'), path.join(project, 'node_modules', '@types'), 'dir');
+    symlinkSync(path.join(ROOT, 'node_modules', '@types'), path.join(project, 'node_modules', '@types'), DIR_LINK);
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
     writeFileSync(
       path.join(project, 'require.cjs'),
@@ -138,7 +140,7 @@ describe('the prebuild, loaded alone (PREBUILDS_ONLY=1)', () => {
     for (const entry of ['package.json', 'binding.gyp', 'native', 'dist']) {
       cpSync(path.join(ROOT, entry), path.join(staged, entry), { recursive: true });
     }
-    symlinkSync(path.join(ROOT, 'node_modules'), path.join(staged, 'node_modules'), 'dir');
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(staged, 'node_modules'), DIR_LINK);
     const given = process.env.ROUTEBIND_TEST_PREBUILDS;
     if (given) {
       cpSync(path.resolve(given), path.join(staged, 'prebuilds'), { recursive: true });
@@ -146,7 +148,7 @@ describe('the prebuild, loaded alone (PREBUILDS_ONLY=1)', () => {
     }
     // Through npm, so node-gyp gets nodedir (Node's own headers) instead of downloading them.
     const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node.h') ? '/usr' : undefined);
-    mustRun(['npm', 'run', 'native:prebuild'], staged, childEnv(nodedir ? { npm_config_nodedir: nodedir } : {}), 110_000);
+    mustRun(npmArgv('run', 'native:prebuild'), staged, childEnv(nodedir ? { npm_config_nodedir: nodedir } : {}), 110_000);
     // Only the prebuild is left to load.
     rmSync(path.join(staged, 'build'), { recursive: true, force: true });
   }, 120_000);
@@ -165,7 +167,7 @@ describe('the prebuild, loaded alone (PREBUILDS_ONLY=1)', () => {
   function bareCopy(): string {
     const bare = path.join(tempDir('routebind-nobinary-'), 'routebind');
     for (const entry of ['package.json', 'dist']) cpSync(path.join(ROOT, entry), path.join(bare, entry), { recursive: true });
-    symlinkSync(path.join(ROOT, 'node_modules'), path.join(bare, 'node_modules'), 'dir');
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(bare, 'node_modules'), DIR_LINK);
     return bare;
   }
 

@@ -3,12 +3,18 @@
 // same error shapes, the constructor's options honoured, and no file descriptor spent on a call
 // that fails its checks.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import * as routebind from '../../lib/index';
+import { hasMultiLocalhost, itOn, onWindows, openFds } from '../helpers/platform';
+
+// Node's own tests skip the same cases where these hold (common.hasMultiLocalhost, and a longer
+// common.defaultAutoSelectFamilyAttemptTimeout on Windows).
+const NEEDS_127_0_0_2 = "needs 127.0.0.2 on the loopback (macOS configures only 127.0.0.1 on lo0)";
+const WINDOWS_SLOW_REFUSAL = 'Windows retries a refused loopback SYN for about 2 s, past autoSelectFamily\'s 250 ms attempt timeout: the events differ';
+const itRefusing127_0_0_2 = itOn(hasMultiLocalhost && !onWindows, onWindows ? WINDOWS_SLOW_REFUSAL : NEEDS_127_0_0_2);
 
 type Connect = (...args: unknown[]) => net.Socket;
 const plainConnect = net.connect as unknown as Connect;
@@ -55,10 +61,6 @@ function record(socket: net.Socket, onConnect?: (s: net.Socket) => void): Promis
 /** The events with each error's message cut to its first `length` characters (routebind adds detail after Node's text). */
 function cutMessages(events: unknown[], length: number): unknown[] {
   return events.map((e) => (e as unknown[]).map((x) => (x !== null && typeof x === 'object' && 'message' in x ? { ...x, message: String((x as { message: unknown }).message).slice(0, length) } : x)));
-}
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
 }
 
 describe('routebind.connect() and net.connect() side by side', () => {
@@ -156,7 +158,7 @@ describe('routebind.connect() and net.connect() side by side', () => {
       expect((plain.events[2] as [string, { message: string }])[1].message).toBe(`connect ECONNREFUSED 127.0.0.1:${closedPort}`);
     });
 
-    it('a local port asked for: connect errors carry " - Local (address:port)", localAddress and localPort as in Node', async () => {
+    itRefusing127_0_0_2('a local port asked for: connect errors carry " - Local (address:port)", localAddress and localPort as in Node', async () => {
       const one = (_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) => setImmediate(() => (o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)));
       const two = (_h: string, _o: unknown, cb: (...a: unknown[]) => void) => setImmediate(() => cb(null, [{ address: '127.0.0.1', family: 4 }, { address: '127.0.0.2', family: 4 }]));
       const cases: Array<Record<string, unknown>> = [
@@ -240,27 +242,27 @@ describe('routebind.connect() and net.connect() side by side', () => {
     const refusedFirst = (_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) =>
       setImmediate(() => (o.all ? cb(null, [{ address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.2', 4)));
 
-    it.skipIf(!hasIPv6)('racing two families: events, their arguments and autoSelectFamilyAttemptedAddresses as Node', async () => {
+    it.skipIf(!hasIPv6)(`racing two families: events, their arguments and autoSelectFamilyAttemptedAddresses as Node${hasIPv6 ? '' : ' (skipped: no ::1 on this host)'}`, async () => {
       const [plain, routed] = await Promise.all(both.map(([, c]) => record(c({ host: 'two.test', port, lookup: twoFamilies }))));
       expect(routed).toEqual(plain);
       expect(plain.attempted).toEqual([`127.0.0.1:${port}`]);
     });
 
-    it('a refused first address: connectionAttemptFailed, then the next address', async () => {
+    itRefusing127_0_0_2('a refused first address: connectionAttemptFailed, then the next address', async () => {
       const [plain, routed] = await Promise.all(both.map(([, c]) => record(c({ host: 'two.test', port, lookup: refusedFirst }))));
       expect(routed).toEqual(plain);
       expect(plain.attempted).toEqual([`127.0.0.2:${port}`, `127.0.0.1:${port}`]);
       expect(plain.events.map((e) => (e as string[])[0])).toEqual(['lookup', 'lookup', 'connectionAttempt', 'connectionAttemptFailed', 'connectionAttempt', 'connect', 'ready', 'close']);
     });
 
-    it('every address refused: an AggregateError with code and every attempt\'s error', async () => {
+    itRefusing127_0_0_2('every address refused: an AggregateError with code and every attempt\'s error', async () => {
       const lookup = (_h: string, _o: unknown, cb: (...a: unknown[]) => void) => setImmediate(() => cb(null, [{ address: '127.0.0.1', family: 4 }, { address: '127.0.0.2', family: 4 }]));
       const [plain, routed] = await Promise.all(both.map(([, c]) => record(c({ host: 'none.test', port: closedPort, lookup }))));
       expect(routed).toEqual(plain);
       expect(plain.events).toContainEqual(['error', expect.objectContaining({ class: 'AggregateError', code: 'ECONNREFUSED', message: '' })]);
     });
 
-    it('net.setDefaultAutoSelectFamily(false) is read at connect time: one address, no race', async () => {
+    itOn(hasMultiLocalhost, NEEDS_127_0_0_2)('net.setDefaultAutoSelectFamily(false) is read at connect time: one address, no race', async () => {
       const before = net.getDefaultAutoSelectFamily();
       net.setDefaultAutoSelectFamily(false);
       try {
@@ -272,7 +274,7 @@ describe('routebind.connect() and net.connect() side by side', () => {
       }
     });
 
-    it('--no-network-family-autoselection is honoured', () => {
+    itOn(hasMultiLocalhost, NEEDS_127_0_0_2)('--no-network-family-autoselection is honoured', () => {
       const script = `
         const net = require('node:net');
         const connect = process.argv[1] === 'routebind' ? require(${JSON.stringify(root)}).connect : net.connect;
@@ -369,7 +371,7 @@ describe('routebind.connect() and net.connect() side by side', () => {
   });
 
   describe('EMFILE (RLIMIT_NOFILE lowered in a child process)', () => {
-    it('a literal and a name fail as net.connect() fails: an error event, never a throw', () => {
+    itOn(!onWindows, 'needs ulimit -n (RLIMIT_NOFILE): Windows has no descriptor limit to lower')('a literal and a name fail as net.connect() fails: an error event, never a throw', () => {
       const script = `
         const net = require('node:net');
         const fs = require('node:fs');

@@ -1,17 +1,13 @@
 // The one rule for option keys at the drop-ins (connect, createConnection, Agent, HttpsAgent,
 // connector): Node's keys and unknown keys pass as Node lets them pass, a near miss of one of
 // routebind's keys throws ERR_INVALID_ARG_VALUE before any system call. And misspeltKey() itself.
-import { readdirSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import * as routebind from '../../lib/index';
 import { misspeltKey, rejectMisspeltKeys, ROUTEBIND_KEYS } from '../../lib/option-keys';
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
+import { openFds } from '../helpers/platform';
 
 // Keys Node's net.connect, tls.connect, http.request and http.Agent take: none may ever be taken for a misspelling.
 const NODE_OPTION_KEYS = [

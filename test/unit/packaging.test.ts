@@ -394,7 +394,7 @@ describe.skipIf(NOT_LINUX)(`the packed package${NOT_LINUX ? ` (skipped: prepack 
         ? 'wine is not installed'
         : undefined;
 
-  describe.skipIf(wineSkip !== undefined)(`npm install <tarball> under Wine with Windows node.exe${wineSkip ? ` (skipped: ${wineSkip})` : ''}`, () => {
+  describe.skipIf(!NOT_LINUX && wineSkip !== undefined)(`npm install <tarball> under Wine with Windows node.exe${wineSkip ? ` (skipped: ${wineSkip})` : ''}`, () => {
     interface WindowsRun { status: number | null; stdoutFile: string; stderrFile: string; ms: number }
     interface Wine { nodeExe: string }
     let wine: Wine;
@@ -445,10 +445,13 @@ describe.skipIf(NOT_LINUX)(`the packed package${NOT_LINUX ? ` (skipped: prepack 
     });
   });
 
-  const NPM_MAJOR = Number(spawnSync('npm', ['--version'], { encoding: 'utf8' }).stdout.split('.')[0]);
+  // Read where the pack runs (Linux): elsewhere npm is npm.cmd, which spawnSync cannot start.
+  const NPM_MAJOR = NOT_LINUX ? 0 : Number(spawnSync('npm', ['--version'], { encoding: 'utf8' }).stdout.split('.')[0]);
   const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-  describe.skipIf(NPM_MAJOR < 11)('npm 11 and the install script', () => {
+  // Inside a skipped describe a second skipIf(true) leaves its tests pending, not skipped (vitest 4):
+  // where the whole block is skipped, the parent says why.
+  describe.skipIf(!NOT_LINUX && NPM_MAJOR < 11)(`npm 11 and the install script${NPM_MAJOR < 11 && !NOT_LINUX ? ` (skipped: needs npm 11, this is npm ${NPM_MAJOR})` : ''}`, () => {
     it('asks a consumer to approve the install script and nothing else', () => {
       const listed = install.stderr.split('\n').filter((line) => line.includes(`${NAME}@${VERSION} (`));
       expect(listed).toEqual([`npm warn install-scripts   ${NAME}@${VERSION} (install: node scripts/install.cjs)`]);

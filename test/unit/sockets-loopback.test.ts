@@ -2,11 +2,10 @@
 // the same order, the same argument errors, and the options Node takes still working.
 import { once } from 'node:events';
 import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import * as routebind from '../../lib/index';
+import { loopbackName, loopbackPinned, onLinux, onWindows, pipePath } from '../helpers/platform';
 
 type Connect = (options: net.NetConnectOpts) => net.Socket;
 
@@ -77,7 +76,7 @@ describe('sockets on loopback', () => {
     const s = routebind.connect({ host: 'localhost', port, family: 4 });
     const seen = events(s);
     await once(s, 'connect');
-    expect(routebind.describe(s)).toMatchObject({ destination: '127.0.0.1', source: '127.0.0.1', interface: 'lo', pinned: 'SO_BINDTODEVICE' });
+    expect(routebind.describe(s)).toMatchObject({ destination: '127.0.0.1', source: '127.0.0.1', interface: loopbackName, pinned: loopbackPinned });
     expect(s.localAddress).toBe('127.0.0.1');
     expect(await seen).toEqual(['lookup', 'connect', 'ready', 'end', 'close']);
   });
@@ -91,13 +90,13 @@ describe('sockets on loopback', () => {
   it('the overloads of net.connect: (port, host, listener), a pipe path', async () => {
     const connected = new Promise<void>((resolve) => {
       const s = routebind.connect(port, '127.0.0.1', () => {
-        expect(routebind.describe(s)?.interface).toBe('lo');
+        expect(routebind.describe(s)?.interface).toBe(loopbackName);
         s.destroy();
         resolve();
       });
     });
     await connected;
-    const pipe = path.join(os.tmpdir(), `routebind-${process.pid}.sock`);
+    const pipe = pipePath(`routebind-${process.pid}`);
     const ipc = net.createServer((c) => c.end('ipc\n'));
     await new Promise<void>((r) => ipc.listen(pipe, r));
     const s = routebind.connect(pipe);
@@ -111,8 +110,9 @@ describe('sockets on loopback', () => {
     expect(() => routebind.connect({ host: '127.0.0.1', port: -1 })).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT', name: 'RangeError' }));
     expect(() => routebind.connect({ host: '127.0.0.1', port: 65536 })).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }));
     expect(() => routebind.connect({ host: '127.0.0.1' } as net.NetConnectOpts)).toThrow(expect.objectContaining({ code: 'ERR_MISSING_ARGS' }));
-    expect(() => routebind.connect({ host: '127.0.0.1', port, interface: 'a/b' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => routebind.connect({ host: '127.0.0.1', port, mark: 2 ** 32 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    // Windows takes '/' in a (friendly) interface name, never a NUL; mark exists on Linux only.
+    expect(() => routebind.connect({ host: '127.0.0.1', port, interface: onWindows ? 'a\0b' : 'a/b' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => routebind.connect({ host: '127.0.0.1', port, mark: 2 ** 32 })).toThrow(expect.objectContaining({ code: onLinux ? 'ERR_OUT_OF_RANGE' : 'ERR_ROUTEBIND_UNSUPPORTED_OPTION' }));
     expect(() => routebind.connect({ host: '127.0.0.1', port, onRouteChange: 'explode' as 'keep' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(() => routebind.connect({ host: '127.0.0.1', port, localAddress: 'nope' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_IP_ADDRESS' }));
     expect(() => routebind.connect({ host: 42 as unknown as string, port })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
@@ -124,22 +124,22 @@ describe('sockets on loopback', () => {
       accepted = routebind.describe(c);
       c.end(`${c.localAddress}\n`);
     });
-    await new Promise<void>((r) => pinned.listen({ port: 0, host: '127.0.0.1', interface: 'lo' }, r));
-    expect(routebind.describe(pinned)).toMatchObject({ interface: 'lo', pinned: 'SO_BINDTODEVICE', source: '127.0.0.1' });
+    await new Promise<void>((r) => pinned.listen({ port: 0, host: '127.0.0.1', interface: loopbackName }, r));
+    expect(routebind.describe(pinned)).toMatchObject({ interface: loopbackName, pinned: loopbackPinned, source: '127.0.0.1' });
     const c = net.connect((pinned.address() as net.AddressInfo).port, '127.0.0.1');
     const [data] = await once(c, 'data');
     expect(String(data)).toBe('127.0.0.1\n');
-    expect(accepted).toMatchObject({ interface: 'lo', pinned: 'SO_BINDTODEVICE', source: '127.0.0.1', destination: '127.0.0.1' });
+    expect(accepted).toMatchObject({ interface: loopbackName, pinned: loopbackPinned, source: '127.0.0.1', destination: '127.0.0.1' });
     pinned.close();
 
     const udp = routebind.createSocket('udp4');
-    const echo = routebind.createSocket({ type: 'udp4', interface: 'lo' });
+    const echo = routebind.createSocket({ type: 'udp4', interface: loopbackName });
     echo.on('message', (m, r) => echo.send(m, r.port, r.address));
     await new Promise<void>((r) => echo.bind({ port: 0, address: '127.0.0.1' }, r));
     udp.connect(echo.address().port, '127.0.0.1', () => udp.send('ping'));
     const [reply] = await once(udp, 'message');
     expect(String(reply)).toBe('ping');
-    expect(routebind.describe(udp)).toMatchObject({ interface: 'lo', source: '127.0.0.1', pinned: 'SO_BINDTODEVICE' });
+    expect(routebind.describe(udp)).toMatchObject({ interface: loopbackName, source: '127.0.0.1', pinned: loopbackPinned });
     udp.close();
     echo.close();
   });
@@ -154,15 +154,15 @@ describe('sockets on loopback', () => {
     udp.connect(echo.address().port, 'localhost', () => udp.send('early'));
     const [reply] = await once(udp, 'message');
     expect(String(reply)).toBe('early');
-    expect(routebind.describe(udp)).toMatchObject({ destination: '127.0.0.1', interface: 'lo' });
+    expect(routebind.describe(udp)).toMatchObject({ destination: '127.0.0.1', interface: loopbackName });
     udp.close();
     echo.close();
   });
 
   it('a server address written another way (0:0::1 for ::1) is still found on its interface', async () => {
     const server = routebind.createServer();
-    await new Promise<void>((r) => server.listen({ port: 0, host: '0:0::1', interface: 'lo' }, r));
-    expect(routebind.describe(server)).toMatchObject({ interface: 'lo', pinned: 'SO_BINDTODEVICE' });
+    await new Promise<void>((r) => server.listen({ port: 0, host: '0:0::1', interface: loopbackName }, r));
+    expect(routebind.describe(server)).toMatchObject({ interface: loopbackName, pinned: loopbackPinned });
     server.close();
   });
 

@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { DIR_LINK, npmArgv } from '../helpers/platform';
+
 const ROOT = path.join(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'dist');
 // A cold tsc over @types/node takes 10 s on an idle 2-vCPU machine and over 40 s on a busy one.
@@ -43,7 +45,7 @@ beforeAll(() => {
   for (const file of publicTypings()) copyFileSync(path.join(DIST, file), path.join(pkg, 'dist', file));
   // @types/node, as every Node TypeScript project has it.
   mkdirSync(path.join(project, 'node_modules', '@types'));
-  symlinkSync(path.join(ROOT, 'node_modules', '@types', 'node'), path.join(project, 'node_modules', '@types', 'node'), 'dir');
+  symlinkSync(path.join(ROOT, 'node_modules', '@types', 'node'), path.join(project, 'node_modules', '@types', 'node'), DIR_LINK);
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   copyFileSync(path.join(__dirname, 'fixtures', 'readme-consumer.ts'), path.join(project, 'app.ts'));
   writeFileSync(path.join(project, 'typo-connect.ts'), "import { connect } from 'routebind';\nconnect({ host: '198.19.0.1', port: 443, interfce: 'ethB' });\n");
@@ -55,7 +57,7 @@ beforeAll(() => {
   // what a consumer's would be).
   const ts7 = tempDir('routebind-ts7-');
   writeFileSync(path.join(ts7, 'package.json'), JSON.stringify({ name: 'ts7', private: true }));
-  const install = run(['npm', 'install', '--no-audit', '--no-fund', '--no-package-lock', 'typescript@7'], ts7, 170_000);
+  const install = run(npmArgv('install', '--no-audit', '--no-fund', '--no-package-lock', 'typescript@7'), ts7, 170_000);
   expect({ status: install.status, stderr: install.stderr }).toMatchObject({ status: 0 });
   tsc['7'] = path.join(ts7, 'node_modules', 'typescript', 'bin', 'tsc');
 }, 180_000);

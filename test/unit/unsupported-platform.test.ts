@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { DIR_LINK } from '../helpers/platform';
+
 const ROOT = path.join(__dirname, '..', '..');
 const PRELOAD = path.join(__dirname, 'fixtures', 'as-platform.cjs');
 
@@ -21,7 +23,7 @@ beforeAll(() => {
   bare = path.join(project, 'node_modules', 'routebind');
   mkdirSync(bare, { recursive: true });
   for (const entry of ['package.json', 'dist']) cpSync(path.join(ROOT, entry), path.join(bare, entry), { recursive: true });
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(bare, 'node_modules'), 'dir');
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(bare, 'node_modules'), DIR_LINK);
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
 });
 
