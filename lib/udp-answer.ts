@@ -1,0 +1,218 @@
+// A UDP socket bound to the wildcard that answers every client from the address the client sent
+// to, through the interface that owns that address (for a service address on a loopback device,
+// through the route to the client).
+//
+// Linux: one socket, read with IP_PKTINFO / IPV6_RECVPKTINFO on routebind's own receive path
+// (native/linux/udp_pktinfo.cc), which learns per datagram where it was sent and where it came
+// in; replies go out with sendmsg() and that address and interface in IPV6_PKTINFO / IP_PKTINFO.
+// Node's dgram.Socket stays in charge of everything else: routebind replaces four methods of its
+// handle (recvStart/recvStop to read through the addon, send to add the source, close/ref/unref
+// to carry the addon's poll along), and delivers datagrams through the handle's own onmessage,
+// so 'message', 'error' and the rest are Node's.
+import type * as dgram from 'node:dgram';
+
+import { linuxNative, type NativePktinfoReader } from './binding';
+import { currentGeneration } from './coherence';
+import { setDescription } from './describe';
+import { interfaceNamed, ownersOf } from './interfaces';
+import { HOST } from './platform';
+import { isLinkLocal6 } from './validate';
+
+/** A 'message' listener's rinfo on a wildcard routebind socket. */
+export interface RoutedRemoteInfo extends dgram.RemoteInfo {
+  /** The address the datagram was sent to: the reply's source (Linux, wildcard sockets). */
+  localAddress?: string;
+  /** The interface the datagram came in through (Linux, wildcard sockets). */
+  interface?: string;
+}
+
+/** The part of Node's UDP handle (udp_wrap) the receive path replaces. */
+export interface AnsweringHandle {
+  readonly fd: number;
+  onmessage?: (nread: number, handle: AnsweringHandle, buffer?: Buffer, rinfo?: RoutedRemoteInfo) => void;
+  send(...args: unknown[]): number;
+  recvStart(): number;
+  recvStop(): number;
+  ref(): void;
+  unref(): void;
+  hasRef(): boolean;
+  close(callback?: () => void): void;
+}
+
+/** Where one client asked: the reply's source and the interface it came in through. */
+interface Asked {
+  source: string;
+  ingress: number;
+  scope: number;
+}
+
+// Clients remembered per socket for send(msg, port, address): the address each last asked. A
+// server answers within moments; the oldest are forgotten past this many (a busy DNS server
+// sees millions of clients).
+const MAX_CLIENTS = 65_536;
+const EAGAIN = -11;
+const EINVAL = -22;
+
+// Interface facts per (source, ingress), and index → name, for the feed's current generation.
+// Checked at most every 100 ms on the hot path: an address that moves between interfaces is
+// followed within that; one that is added needs no check (a miss reads the current index).
+const CHECK_MS = 100;
+let generation: number | undefined;
+let checkedAt = 0;
+const egress = new Map<string, number | null>();
+const names = new Map<number, string | undefined>();
+
+function fresh(): void {
+  const now = Date.now();
+  if (now - checkedAt < CHECK_MS) return;
+  checkedAt = now;
+  const g = currentGeneration();
+  if (g !== generation) {
+    generation = g;
+    egress.clear();
+    names.clear();
+  }
+}
+
+function nameOf(ifindex: number): string | undefined {
+  if (ifindex === 0) return undefined;
+  if (names.has(ifindex)) return names.get(ifindex);
+  const name = interfaceNamed(ifindex)?.name;
+  names.set(ifindex, name);
+  return name;
+}
+
+/**
+ * The interface a reply from `source` leaves through: the one that owns it (the one it came in
+ * on, when several do); 0 (the route to the client decides) for a service address on a
+ * loopback device or an address no interface lists (127.0.0.2); null when it cannot be a source.
+ */
+function egressFor(source: string, ingress: number): number | null {
+  const key = `${source}%${ingress}`;
+  const known = egress.get(key);
+  if (known !== undefined) return known;
+  let out: number | null;
+  if (isLinkLocal6(source)) {
+    out = ingress; // the same address may be on every link: the one it came in on is its owner
+  } else {
+    const owners = ownersOf(source.startsWith('::ffff:') ? source.slice(7) : source);
+    const owner = owners.find((o) => o.ifindex === ingress) ?? owners[0];
+    out = owner === undefined || owner.flags.includes('loopback') ? 0 : owner.ifindex;
+  }
+  egress.set(key, out);
+  return out;
+}
+
+/**
+ * Makes `socket`, just bound to the wildcard, answer each client from the address it asked.
+ * Linux only; elsewhere it records what applies instead (Windows is strong-host; macOS keeps
+ * Node's behaviour). Throws the addon's system error when the socket options are refused.
+ */
+export function answerWhereAsked(socket: dgram.Socket, handle: AnsweringHandle, family: 4 | 6, wildcard: string): void {
+  if (HOST !== 'linux') {
+    setDescription(socket, { source: wildcard, pinned: null, answers: HOST === 'win32' ? 'strong-host' : 'route' });
+    return;
+  }
+  const native = linuxNative();
+  const clients = new Map<string, Asked>();
+  // reply(): the source asked for each pending send, in send order (Node looks the address up first).
+  const explicit = new Map<string, Asked[]>();
+  const familyName = family === 6 ? 'IPv6' : 'IPv4';
+
+  const reader: NativePktinfoReader = new native.PktinfoReader(handle.fd, family, (nread, buffer, address, port, scopeId, localAddress, ifindex) => {
+    const deliver = handle.onmessage;
+    if (deliver === undefined) return;
+    if (nread < 0) return deliver(nread, handle);
+    fresh();
+    const ingress = ifindex ?? 0;
+    const shown = scopeId ? `${address}%${nameOf(scopeId) ?? scopeId}` : (address as string);
+    const rinfo: RoutedRemoteInfo = { address: shown, family: familyName, port: port as number, size: nread };
+    if (localAddress !== undefined) {
+      rinfo.localAddress = isLinkLocal6(localAddress) && ingress ? `${localAddress}%${nameOf(ingress) ?? ingress}` : localAddress;
+      const key = `${shown} ${port}`;
+      if (!clients.has(key) && clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value as string);
+      clients.set(key, { source: localAddress, ingress, scope: scopeId ?? 0 });
+    }
+    const arrived = nameOf(ingress);
+    if (arrived !== undefined) rinfo.interface = arrived;
+    deliver(nread, handle, buffer, rinfo);
+  });
+  if (!handle.hasRef()) reader.unref();
+
+  const nodeSend = handle.send;
+  const nodeRef = handle.ref;
+  const nodeUnref = handle.unref;
+  const nodeClose = handle.close;
+
+  handle.recvStart = () => reader.start();
+  handle.recvStop = () => reader.stop();
+  handle.ref = function ref(this: AnsweringHandle) {
+    nodeRef.call(this);
+    reader.ref();
+  };
+  handle.unref = function unref(this: AnsweringHandle) {
+    nodeUnref.call(this);
+    reader.unref();
+  };
+  handle.close = function close(this: AnsweringHandle, ...args: unknown[]) {
+    reader.close();
+    clients.clear();
+    explicit.clear();
+    return (nodeClose as (...a: unknown[]) => void).apply(this, args);
+  };
+  // Node's doSend: send(req, list, count, port, ip, hasCallback) unconnected, send(req, list,
+  // count, hasCallback) connected (the kernel's source for the connected peer stands).
+  handle.send = function send(this: AnsweringHandle, ...args: unknown[]): number {
+    if (args.length === 6) {
+      const [, list, , port, ip] = args as [unknown, Uint8Array[], number, number, string];
+      const key = `${ip} ${port}`;
+      const queued = explicit.get(key);
+      const asked = queued !== undefined ? queued.shift() : clients.get(key);
+      if (queued !== undefined && queued.length === 0) explicit.delete(key);
+      if (asked !== undefined) {
+        fresh();
+        const out = egressFor(asked.source, asked.ingress);
+        if (out !== null) {
+          const percent = ip.indexOf('%');
+          const bare = percent === -1 ? ip : ip.slice(0, percent);
+          const sent = native.sendFrom(this.fd, family, list, port, bare, asked.scope, asked.source, out);
+          // A full send buffer: Node's handle queues it (from the route's source); a source the
+          // kernel refuses (a broadcast the client asked): Node's send, as without routebind.
+          if (sent !== EAGAIN && sent !== EINVAL) return sent;
+        }
+      }
+    }
+    return nodeSend.apply(this, args);
+  };
+
+  setDescription(socket, { source: wildcard, pinned: null, answers: 'address-asked' });
+  Object.defineProperty(socket, kReply, {
+    value: (msg: unknown, rinfo: RoutedRemoteInfo, callback?: unknown) => {
+      if (typeof rinfo.localAddress === 'string') {
+        const percent = rinfo.localAddress.indexOf('%');
+        const source = percent === -1 ? rinfo.localAddress : rinfo.localAddress.slice(0, percent);
+        const ingress = rinfo.interface !== undefined ? interfaceNamed(rinfo.interface)?.ifindex ?? 0 : 0;
+        const scopeName = rinfo.address.includes('%') ? rinfo.address.slice(rinfo.address.indexOf('%') + 1) : undefined;
+        const scope = scopeName === undefined ? 0 : interfaceNamed(/^\d+$/.test(scopeName) ? Number(scopeName) : scopeName)?.ifindex ?? 0;
+        const key = `${rinfo.address} ${rinfo.port}`;
+        const queue = explicit.get(key);
+        if (queue === undefined) explicit.set(key, [{ source, ingress, scope }]);
+        else queue.push({ source, ingress, scope });
+      }
+      socket.send(msg as Buffer, rinfo.port, rinfo.address, callback as (error: Error | null, bytes: number) => void);
+    },
+    configurable: true,
+  });
+}
+
+const kReply = Symbol('routebind reply');
+
+/**
+ * `socket.reply(msg, rinfo, callback?)`: sends `msg` to the client `rinfo` describes, from the
+ * address that datagram was sent to (rinfo.localAddress) whatever the client asked since.
+ */
+export function reply(socket: dgram.Socket, msg: string | Uint8Array | readonly (string | Uint8Array)[], rinfo: RoutedRemoteInfo, callback?: (error: Error | null, bytes: number) => void): void {
+  const answering = (socket as unknown as Record<symbol, typeof reply | undefined>)[kReply] as ((m: unknown, r: RoutedRemoteInfo, c?: unknown) => void) | undefined;
+  if (answering !== undefined) return answering(msg, rinfo, callback);
+  socket.send(msg as Buffer, rinfo.port, rinfo.address, callback);
+}
