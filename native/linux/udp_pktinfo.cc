@@ -138,7 +138,9 @@ class PktinfoReader : public Napi::ObjectWrap<PktinfoReader> {
     return info.Env().Undefined();
   }
 
-  // The descriptor is closed with the handle, in libuv's close callback (never under an active poll).
+  // Node closes its own descriptor at once (uv_close on a UDP handle), and the port is free when
+  // close() returns: so is this one. uv_close on a poll handle stops watching synchronously and
+  // never touches the descriptor again, so closing it right after is safe.
   void CloseLoop() {
     Loop* h = loop_;
     if (h == nullptr) return;
@@ -147,11 +149,12 @@ class PktinfoReader : public Napi::ObjectWrap<PktinfoReader> {
     h->owner = nullptr;
     uv_close(reinterpret_cast<uv_handle_t*>(&h->poll), [](uv_handle_t* handle) {
       auto* closed = static_cast<Loop*>(handle->data);
-      close(closed->fd);
       napi_async_cleanup_hook_handle hook = closed->hook;
       delete closed;
       if (hook != nullptr) napi_remove_async_cleanup_hook(hook);
     });
+    close(h->fd);
+    h->fd = -1;
   }
 
   static void OnTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
