@@ -19,7 +19,7 @@ import { interfaceNamed } from './interfaces';
 import { BINDS_BY_ADDRESS, bindForServer, localOwner, openSocket, socketError, zoneInterface, type OpenedSocket } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
 import { requireBackend, unsupportedOption } from './platform';
-import { answerWhereAsked, reply, type AnsweringHandle, type RoutedRemoteInfo } from './udp-answer';
+import { answerWhereAsked, answeringFds, reply, type AnsweringHandle, type RoutedRemoteInfo } from './udp-answer';
 import { isLinkLocal6, isWildcard, parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (dgram.createSocket =
@@ -31,6 +31,7 @@ const nodeCreateSocket = dgram.createSocket;
 const UV_UDP_IPV6ONLY = 1;
 const UV_UDP_REUSEADDR = 4;
 const UV_UDP_REUSEPORT = 64;
+const UV_EEXIST = -17;
 
 /** What createSocket() takes: dgram.createSocket's options plus routebind's own. */
 export type SocketOptions = dgram.SocketOptions & RoutingOptions & {
@@ -173,6 +174,11 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
   const handle = handleOf(socket);
   if (handle === null) return socket; // closed already: nothing will ever bind
   const nodeBind = handle.bind;
+  const nodeOpen = handle.open;
+  // bind({ fd }) of a socket this process already serves: libuv's EEXIST, as without routebind.
+  handle.open = function open(this: UdpHandle, fd: number): number {
+    return answeringFds.has(fd) ? UV_EEXIST : nodeOpen.call(this, fd);
+  };
   const originalBind = socket.bind as (...args: unknown[]) => dgram.Socket;
   const originalConnect = socket.connect as (...args: unknown[]) => void;
   const originalSend = socket.send as (...args: unknown[]) => void;

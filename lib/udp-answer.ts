@@ -39,6 +39,13 @@ export interface AnsweringHandle {
   close(callback?: () => void): void;
 }
 
+/**
+ * Descriptors this loop reads through the addon. libuv refuses to open a descriptor its loop
+ * already watches (uv_udp_open: EEXIST); these are watched by the addon's poll, on a duplicate,
+ * so libuv cannot see them: routebind's handle.open() refuses them instead.
+ */
+export const answeringFds = new Set<number>();
+
 /** Where one client asked: the reply's source and the interface it came in through. */
 interface Asked {
   source: string;
@@ -138,6 +145,8 @@ export function answerWhereAsked(socket: dgram.Socket, handle: AnsweringHandle, 
     deliver(nread, handle, buffer, rinfo);
   });
   if (!handle.hasRef()) reader.unref();
+  const fd = handle.fd;
+  answeringFds.add(fd);
 
   const nodeSend = handle.send;
   const nodeRef = handle.ref;
@@ -156,6 +165,7 @@ export function answerWhereAsked(socket: dgram.Socket, handle: AnsweringHandle, 
   };
   handle.close = function close(this: AnsweringHandle, ...args: unknown[]) {
     reader.close();
+    answeringFds.delete(fd);
     clients.clear();
     explicit.clear();
     return (nodeClose as (...a: unknown[]) => void).apply(this, args);
