@@ -16,6 +16,7 @@ import { currentGeneration } from './coherence';
 import { setDescription } from './describe';
 import { interfaceNamed, ownersOf } from './interfaces';
 import { HOST } from './platform';
+import { routeTo } from './route';
 import { isLinkLocal6 } from './validate';
 
 /** A 'message' listener's rinfo on a wildcard routebind socket. */
@@ -69,6 +70,8 @@ let checkedAt = 0;
 const egress = new Map<string, number | null>();
 const names = new Map<number, string | undefined>();
 
+const strictSix = new Map<string, boolean>();
+
 function fresh(): void {
   const now = Date.now();
   if (now - checkedAt < CHECK_MS) return;
@@ -78,7 +81,33 @@ function fresh(): void {
     generation = g;
     egress.clear();
     names.clear();
+    strictSix.clear();
   }
+}
+
+/**
+ * IPv6 only: whether a reply to `client` out of `out` may go with no source, letting the kernel
+ * pick `source` itself. Linux holds an IPv6 datagram to the interface in its pktinfo only when
+ * the source is left to the kernel (ip6_route_output: RT6_LOOKUP_F_IFACE needs a bound socket or
+ * an unspecified source); with a source given, the interface is a mere preference and the best
+ * route wins (out of A, when the default is via A). So where the kernel's own choice of source
+ * for `client` out of `out` is the address asked, the reply names no source and is held to
+ * `out`; where it is not (several addresses on that link), the source wins and the route decides.
+ */
+function sixHeldToInterface(client: string, out: number, source: string): boolean {
+  const key = `${client}>${out}>${source}`;
+  const known = strictSix.get(key);
+  if (known !== undefined) return known;
+  let held = false;
+  try {
+    const route = routeTo(client, { interface: out, cache: false });
+    held = route.ifindex === out && route.preferredSource === source;
+  } catch {
+    held = false;
+  }
+  if (strictSix.size >= MAX_CLIENTS) strictSix.delete(strictSix.keys().next().value as string);
+  strictSix.set(key, held);
+  return held;
 }
 
 function nameOf(ifindex: number): string | undefined {
@@ -185,7 +214,9 @@ export function answerWhereAsked(socket: dgram.Socket, handle: AnsweringHandle, 
         if (out !== null) {
           const percent = ip.indexOf('%');
           const bare = percent === -1 ? ip : ip.slice(0, percent);
-          const sent = native.sendFrom(this.fd, family, list, port, bare, asked.scope, asked.source, out);
+          const unheld = family === 6 && out > 0 && !bare.startsWith('::ffff:') && !isLinkLocal6(asked.source) && !isLinkLocal6(bare) &&
+            sixHeldToInterface(bare, out, asked.source);
+          const sent = native.sendFrom(this.fd, family, list, port, bare, asked.scope, unheld ? '::' : asked.source, out);
           // A full send buffer: Node's handle queues it (from the route's source); a source the
           // kernel refuses (a broadcast the client asked): Node's send, as without routebind.
           if (sent !== EAGAIN && sent !== EINVAL) return sent;
