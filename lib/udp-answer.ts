@@ -52,6 +52,10 @@ interface Asked {
   source: string;
   ingress: number;
   scope: number;
+  /** The reply's interface and source as last worked out, for cache epoch `epoch`. */
+  epoch?: number;
+  out?: number | null;
+  sendSource?: string;
 }
 
 // Clients remembered per socket for send(msg, port, address): the address each last asked. A
@@ -82,8 +86,10 @@ function fresh(): void {
     egress.clear();
     names.clear();
     strictSix.clear();
+    epoch += 1;
   }
 }
+let epoch = 0;
 
 /**
  * IPv6 only: whether a reply to `client` out of `out` may go with no source, letting the kernel
@@ -166,8 +172,11 @@ export function answerWhereAsked(socket: dgram.Socket, handle: AnsweringHandle, 
     if (localAddress !== undefined) {
       rinfo.localAddress = isLinkLocal6(localAddress) && ingress ? `${localAddress}%${nameOf(ingress) ?? ingress}` : localAddress;
       const key = `${shown} ${port}`;
-      if (!clients.has(key) && clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value as string);
-      clients.set(key, { source: localAddress, ingress, scope: scopeId ?? 0 });
+      const known = clients.get(key);
+      if (known === undefined || known.source !== localAddress || known.ingress !== ingress) {
+        if (known === undefined && clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value as string);
+        clients.set(key, { source: localAddress, ingress, scope: scopeId ?? 0 });
+      }
     }
     const arrived = nameOf(ingress);
     if (arrived !== undefined) rinfo.interface = arrived;
@@ -201,29 +210,33 @@ export function answerWhereAsked(socket: dgram.Socket, handle: AnsweringHandle, 
   };
   // Node's doSend: send(req, list, count, port, ip, hasCallback) unconnected, send(req, list,
   // count, hasCallback) connected (the kernel's source for the connected peer stands).
-  handle.send = function send(this: AnsweringHandle, ...args: unknown[]): number {
-    if (args.length === 6) {
-      const [, list, , port, ip] = args as [unknown, Uint8Array[], number, number, string];
+  handle.send = function send(this: AnsweringHandle, req: unknown, list: Uint8Array[], count: number, port: unknown, ip?: unknown): number {
+    if (arguments.length === 6 && typeof ip === 'string' && typeof port === 'number') {
       const key = `${ip} ${port}`;
       const queued = explicit.get(key);
       const asked = queued !== undefined ? queued.shift() : clients.get(key);
       if (queued !== undefined && queued.length === 0) explicit.delete(key);
       if (asked !== undefined) {
         fresh();
-        const out = egressFor(asked.source, asked.ingress);
-        if (out !== null) {
-          const percent = ip.indexOf('%');
-          const bare = percent === -1 ? ip : ip.slice(0, percent);
-          const unheld = family === 6 && out > 0 && !bare.startsWith('::ffff:') && !isLinkLocal6(asked.source) && !isLinkLocal6(bare) &&
+        const percent = ip.indexOf('%');
+        const bare = percent === -1 ? ip : ip.slice(0, percent);
+        if (asked.epoch !== epoch) {
+          asked.epoch = epoch;
+          const out = egressFor(asked.source, asked.ingress);
+          asked.out = out;
+          const held = out !== null && family === 6 && out > 0 && !bare.startsWith('::ffff:') && !isLinkLocal6(asked.source) && !isLinkLocal6(bare) &&
             sixHeldToInterface(bare, out, asked.source);
-          const sent = native.sendFrom(this.fd, family, list, port, bare, asked.scope, unheld ? '::' : asked.source, out);
+          asked.sendSource = held ? '::' : asked.source;
+        }
+        if (asked.out !== null && asked.out !== undefined) {
+          const sent = native.sendFrom(this.fd, family, list, port, bare, asked.scope, asked.sendSource as string, asked.out);
           // A full send buffer: Node's handle queues it (from the route's source); a source the
           // kernel refuses (a broadcast the client asked): Node's send, as without routebind.
           if (sent !== EAGAIN && sent !== EINVAL) return sent;
         }
       }
     }
-    return nodeSend.apply(this, args);
+    return nodeSend.apply(this, arguments as unknown as unknown[]);
   };
 
   setDescription(socket, { source: wildcard, pinned: null, answers: 'address-asked' });

@@ -268,18 +268,46 @@ Napi::Value SendFrom(const Napi::CallbackInfo& info) {
   Napi::Array list = info[2].As<Napi::Array>();
   uint32_t count = list.Length();
   if (count > kIovMax) return Napi::Number::New(env, -EMSGSIZE);
-  std::vector<iovec> iov(count);
+  // One datagram is usually one buffer: no allocation on the way.
+  iovec one;
+  std::vector<iovec> many;
+  iovec* iov = &one;
+  if (count > 1) {
+    many.resize(count);
+    iov = many.data();
+  }
   for (uint32_t i = 0; i < count; ++i) {
-    Napi::Value item = list.Get(i);
-    if (!item.IsTypedArray()) return Napi::Number::New(env, -EINVAL);
-    Napi::TypedArray view = item.As<Napi::TypedArray>();
-    iov[i].iov_base = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
-    iov[i].iov_len = view.ByteLength();
+    napi_value item;
+    if (napi_get_element(env, list, i, &item) != napi_ok) return Napi::Number::New(env, -EINVAL);
+    bool is_view = false;
+    napi_is_typedarray(env, item, &is_view);
+    if (!is_view) return Napi::Number::New(env, -EINVAL);
+    napi_typedarray_type kind;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, item, &kind, &length, &data, nullptr, nullptr) != napi_ok) {
+      return Napi::Number::New(env, -EINVAL);
+    }
+    size_t element = kind == napi_uint8_array || kind == napi_int8_array || kind == napi_uint8_clamped_array ? 1
+                     : kind == napi_int16_array || kind == napi_uint16_array ? 2
+                     : kind == napi_float64_array || kind == napi_bigint64_array || kind == napi_biguint64_array ? 8 : 4;
+    iov[i].iov_base = data;
+    iov[i].iov_len = length * element;
   }
   uint32_t port = info[3].As<Napi::Number>().Uint32Value();
-  std::string address = info[4].As<Napi::String>().Utf8Value();
+  // Literals only (at most INET6_ADDRSTRLEN): read into the stack, longer ones are not addresses.
+  char address_text[INET6_ADDRSTRLEN + 1];
+  char source_text[INET6_ADDRSTRLEN + 1];
+  size_t copied = 0;
+  if (napi_get_value_string_utf8(env, info[4], address_text, sizeof address_text, &copied) != napi_ok ||
+      copied >= sizeof address_text - 1) {
+    return Napi::Number::New(env, -EINVAL);
+  }
+  if (napi_get_value_string_utf8(env, info[6], source_text, sizeof source_text, &copied) != napi_ok ||
+      copied >= sizeof source_text - 1) {
+    return Napi::Number::New(env, -EINVAL);
+  }
   uint32_t scope_id = info[5].As<Napi::Number>().Uint32Value();
-  std::string source = info[6].As<Napi::String>().Utf8Value();
   uint32_t ifindex = info[7].As<Napi::Number>().Uint32Value();
   if (port == 0 || port > 65535) return Napi::Number::New(env, -EINVAL);
 
@@ -295,10 +323,10 @@ Napi::Value SendFrom(const Napi::CallbackInfo& info) {
     a->sin6_family = AF_INET6;
     a->sin6_port = htons(static_cast<uint16_t>(port));
     a->sin6_scope_id = scope_id;
-    if (inet_pton(AF_INET6, address.c_str(), &a->sin6_addr) != 1) return Napi::Number::New(env, -EINVAL);
+    if (inet_pton(AF_INET6, address_text, &a->sin6_addr) != 1) return Napi::Number::New(env, -EINVAL);
     to_length = sizeof *a;
     in6_addr from{};
-    if (inet_pton(AF_INET6, source.c_str(), &from) != 1) return Napi::Number::New(env, -EINVAL);
+    if (inet_pton(AF_INET6, source_text, &from) != 1) return Napi::Number::New(env, -EINVAL);
     if (IsMapped(a->sin6_addr)) {
       // To an IPv4 client of a dual-stack socket the kernel takes the IPv4 form (udp_sendmsg).
       if (!IsMapped(from)) return Napi::Number::New(env, -EINVAL);
@@ -318,9 +346,9 @@ Napi::Value SendFrom(const Napi::CallbackInfo& info) {
     auto* a = reinterpret_cast<sockaddr_in*>(&to);
     a->sin_family = AF_INET;
     a->sin_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET, address.c_str(), &a->sin_addr) != 1) return Napi::Number::New(env, -EINVAL);
+    if (inet_pton(AF_INET, address_text, &a->sin_addr) != 1) return Napi::Number::New(env, -EINVAL);
     to_length = sizeof *a;
-    if (inet_pton(AF_INET, source.c_str(), &source4) != 1) return Napi::Number::New(env, -EINVAL);
+    if (inet_pton(AF_INET, source_text, &source4) != 1) return Napi::Number::New(env, -EINVAL);
     v4_source = true;
   }
   if (v4_source) {
@@ -336,7 +364,7 @@ Napi::Value SendFrom(const Napi::CallbackInfo& info) {
   msghdr m{};
   m.msg_name = &to;
   m.msg_namelen = to_length;
-  m.msg_iov = iov.data();
+  m.msg_iov = iov;
   m.msg_iovlen = count;
   m.msg_control = control;
   m.msg_controllen = control_length;
