@@ -18,7 +18,7 @@ import { isSystemError, type SystemError } from './errors';
 import { interfaceNamed } from './interfaces';
 import { BINDS_BY_ADDRESS, bindForServer, localOwner, openSocket, socketError, zoneInterface, type OpenedSocket } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
-import { requireBackend, unsupportedOption } from './platform';
+import { HOST, requireBackend, unsupportedOption } from './platform';
 import { answerWhereAsked, answeringFds, reply, type AnsweringHandle, type RoutedRemoteInfo } from './udp-answer';
 import { isLinkLocal6, isWildcard, parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
@@ -390,7 +390,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
    */
   const pinShared = (intent: BindIntent, ip: string) => {
     if (intent.implicit !== undefined || intent.exclusive || !isWorker()) return;
-    if (isWildcard(ip) && intent.iface === undefined) return;
+    if (isWildcard(ip) && intent.iface === undefined) return answerShared(ip);
     if (BINDS_BY_ADDRESS) return describeShared(intent, ip);
     socket.prependOnceListener('listening', () => {
       const shared = handleOf(socket);
@@ -412,6 +412,26 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
         if (!isSystemError(error)) throw error;
         process.nextTick(() => socket.emit('error', error));
       }
+    });
+  };
+
+  /**
+   * A worker's wildcard socket, shared through the primary: its datagrams are read through the
+   * addon too (every worker reads the same socket, as with Node, each through its own descriptor).
+   */
+  const answerShared = (ip: string) => {
+    if (HOST !== 'linux') return;
+    socket.prependOnceListener('listening', () => {
+      const shared = handleOf(socket) as (UdpHandle & AnsweringHandle) | null;
+      if (shared === null) return;
+      shared.recvStop();
+      try {
+        answerWhereAsked(socket, shared, family, ip);
+      } catch (error) {
+        if (!isSystemError(error)) throw error;
+        process.nextTick(() => socket.emit('error', error));
+      }
+      shared.recvStart();
     });
   };
 

@@ -113,6 +113,29 @@ describe.skipIf(!linux)(`wildcard UDP servers answer from the address asked${lin
     expect(sent).toEqual([[null, 5]]);
   });
 
+  it('a cluster worker\'s wildcard socket (shared through the primary) answers from the address asked', () => {
+    const dist = JSON.stringify(path.join(__dirname, '..', '..', 'dist'));
+    const script = `
+      const cluster = require('cluster'); const dgram = require('dgram'); const rb = require(${dist});
+      if (cluster.isPrimary) {
+        const w = cluster.fork();
+        w.on('message', (port) => {
+          const c = dgram.createSocket('udp4');
+          c.connect(port, '127.0.0.2', () => {
+            const t = setTimeout(() => { console.log('timeout'); w.kill(); c.close(); }, 2000);
+            c.once('message', (m, r) => { console.log(String(m) + ' from ' + r.address); clearTimeout(t); c.close(); w.kill(); });
+            c.send('hi');
+          });
+        });
+      } else {
+        const s = rb.createSocket('udp4');
+        s.on('message', (m, r) => s.send(r.localAddress + ' ' + r.interface, r.port, r.address));
+        s.bind(0, () => process.send(s.address().port));
+      }`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 15_000 });
+    expect(r.stdout.trim(), r.stderr).toBe('127.0.0.2 lo from 127.0.0.2');
+  });
+
   it('describe() says how a wildcard socket answers; a socket bound to an address is unchanged', async () => {
     const wild = await bound(routebind.createSocket('udp4'), 0);
     const concrete = await bound(routebind.createSocket('udp4'), 0, '127.0.0.1');
