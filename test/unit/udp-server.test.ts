@@ -5,7 +5,8 @@
 // and the pktinfo parser refuses malformed control buffers.
 import { spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -132,8 +133,15 @@ describe.skipIf(!linux)(`wildcard UDP servers answer from the address asked${lin
         s.on('message', (m, r) => s.send(r.localAddress + ' ' + r.interface, r.port, r.address));
         s.bind(0, () => process.send(s.address().port));
       }`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 15_000 });
-    expect(r.stdout.trim(), r.stderr).toBe('127.0.0.2 lo from 127.0.0.2');
+    // cluster.fork() runs the primary's script file again: a file, not `-e`.
+    const dir = mkdtempSync(path.join(tmpdir(), 'routebind-cluster-'));
+    try {
+      writeFileSync(path.join(dir, 'server.js'), script);
+      const r = spawnSync(process.execPath, [path.join(dir, 'server.js')], { encoding: 'utf8', timeout: 15_000 });
+      expect(r.stdout.trim(), r.stderr).toBe('127.0.0.2 lo from 127.0.0.2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('describe() says how a wildcard socket answers; a socket bound to an address is unchanged', async () => {
