@@ -61,6 +61,7 @@ export interface RoutedServer {
   reply(msg: string | Uint8Array | readonly (string | Uint8Array)[], rinfo: RoutedRemoteInfo, callback?: (error: Error | null, bytes: number) => void): void;
   /** rinfo also says where the datagram was sent (localAddress) and came in (interface). */
   on(event: 'message', listener: (msg: Buffer, rinfo: RoutedRemoteInfo) => void): this;
+  /** As on('message'), for one datagram. */
   once(event: 'message', listener: (msg: Buffer, rinfo: RoutedRemoteInfo) => void): this;
 }
 
