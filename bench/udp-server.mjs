@@ -6,7 +6,9 @@
 // alike. The ratio is taken within each round and the median round's is reported. Target ≥ 0.90.
 // Also: what one wildcard socket costs (descriptors, bind time), which does not grow with the
 // number of addresses the host has.
-// usage: node bench/udp-server.mjs [--json] [--seconds S]   (npm run bench runs it after bench/run.mjs)
+// usage: node bench/udp-server.mjs [--json] [--seconds S] [--control]
+// --control makes both servers Node's: the ratio it prints is this method's own bias on this machine.
+// `npm run bench` should run it after bench/run.mjs (package.json: "bench": "node bench/run.mjs && node bench/udp-server.mjs").
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readdirSync } from 'node:fs';
@@ -22,7 +24,7 @@ const jsonOnly = process.argv.includes('--json');
 const log = jsonOnly ? () => {} : (...a) => console.log(...a);
 
 function startServer(api, type) {
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', api, type], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', api, type, ...(process.argv.includes('--control') ? ['--control'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.stdout.once('data', (d) => resolve({ child, port: Number(String(d).trim()) }));
@@ -124,7 +126,8 @@ async function main() {
 if (process.argv[2] === '--serve') {
   // A server process: bind the wildcard, echo, print the port.
   const api = process.argv[3];
-  const make = api === 'routebind' ? require('../dist/index.js').createSocket : dgram.createSocket;
+  // --control: both servers are Node's, to show what the method itself reads as a difference.
+  const make = api === 'routebind' && !process.argv.includes('--control') ? require('../dist/index.js').createSocket : dgram.createSocket;
   const server = make(process.argv[4]);
   server.on('message', (msg, rinfo) => server.send(msg, rinfo.port, rinfo.address));
   server.bind(0, () => process.stdout.write(`${server.address().port}\n`));
