@@ -62,8 +62,6 @@ interface Asked {
 // server answers within moments; the oldest are forgotten past this many (a busy DNS server
 // sees millions of clients).
 const MAX_CLIENTS = 65_536;
-const EAGAIN = -11;
-const EINVAL = -22;
 
 // Interface facts per (source, ingress), and index → name, for the feed's current generation.
 // Checked at most every 100 ms on the hot path: an address that moves between interfaces is
@@ -230,9 +228,11 @@ export function answerWhereAsked(socket: dgram.Socket, handle: AnsweringHandle, 
         }
         if (asked.out !== null && asked.out !== undefined) {
           const sent = native.sendFrom(this.fd, family, list, port, bare, asked.scope, asked.sendSource as string, asked.out);
-          // A full send buffer: Node's handle queues it (from the route's source); a source the
-          // kernel refuses (a broadcast the client asked): Node's send, as without routebind.
-          if (sent !== EAGAIN && sent !== EINVAL) return sent;
+          // Anything but success is left to Node's own send, which does what it does without
+          // routebind: a full send buffer is queued (from the route's source), a source the
+          // kernel refuses (a broadcast or multicast group the client asked, an address removed
+          // since) goes from the route's source, and a real failure is reported as Node reports it.
+          if (sent > 0) return sent;
         }
       }
     }
