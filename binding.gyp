@@ -14,8 +14,10 @@
             "native/linux/change_feed.cc",
             "native/linux/netlink_parser.cc",
             "native/linux/netlink_request.cc",
+            "native/linux/pktinfo_control.cc",
             "native/linux/platform.cc",
             "native/linux/route_backend.cc",
+            "native/linux/udp_pktinfo.cc",
             "native/posix/errors.cc",
             "native/posix/ip_address.cc",
             "native/posix/sockets.cc"

@@ -214,11 +214,53 @@ export interface PosixNative extends CommonNative {
   pinMechanism: 'SO_BINDTODEVICE' | 'IP_BOUND_IF';
 }
 
-/** Linux: netlink, SO_BINDTODEVICE, and the netlink parser's test entry. */
+/**
+ * A wildcard UDP socket's own receive path (native/linux/udp_pktinfo.cc): a second descriptor of
+ * the socket, polled on the loop, read with recvmsg and its IP_PKTINFO / IPV6_PKTINFO.
+ */
+export interface NativePktinfoReader {
+  /** 0, or a negative errno from uv_poll_start. */
+  start(): number;
+  stop(): number;
+  ref(): void;
+  unref(): void;
+  /** Stops and closes the second descriptor (in libuv's close callback). */
+  close(): void;
+}
+
+/**
+ * One datagram (nread ≥ 0) or a receive error (nread < 0, the other arguments absent).
+ * `localAddress` is the address the datagram was sent to (undefined when the kernel gave no
+ * pktinfo); `ifindex` the interface it came in through; `scopeId` the peer's zone (link-local).
+ */
+export type NativeDatagramCallback = (nread: number, buffer?: Buffer, address?: string, port?: number, scopeId?: number, localAddress?: string, ifindex?: number) => void;
+
+/** IP_PKTINFO / IPV6_PKTINFO parsed from a control buffer (parsePktinfoControl). */
+export interface NativePktinfo {
+  version: 4 | 6;
+  /** The datagram's destination (ipi_addr / ipi6_addr). */
+  address: string;
+  /** IPv4: ipi_spec_dst, the local address the kernel would answer from. */
+  local?: string;
+  ifindex: number;
+}
+
+/** Linux: netlink, SO_BINDTODEVICE, the netlink parser's test entry, and the pktinfo UDP path. */
 export interface LinuxNative extends PosixNative {
   platform: 'linux';
   pinMechanism: 'SO_BINDTODEVICE';
   parseNetlink(bytes: Uint8Array): NativeParsedMessage[];
+  /** Turns on IP_PKTINFO (and IPV6_RECVPKTINFO for version 6) on `fd` and reads it on the loop. */
+  PktinfoReader: new (fd: number, version: 4 | 6, callback: NativeDatagramCallback) => NativePktinfoReader;
+  /**
+   * One sendmsg() from `source` out of `ifindex` (0: wherever the route to the destination
+   * goes). Node's handle.send convention: bytes + 1, or a negative errno.
+   */
+  sendFrom(fd: number, version: 4 | 6, list: readonly Uint8Array[], port: number, address: string, scopeId: number, source: string, ifindex: number): number;
+  /** Test entry: the pure pktinfo parser over bytes; throws ERR_PKTINFO_MALFORMED. */
+  parsePktinfoControl(bytes: Uint8Array): NativePktinfo | null;
+  /** Test entry: this ABI's cmsg layout, to build control buffers with. */
+  pktinfoControlLayout(): { header: number; lengthSize: number; align: number; solIp: number; solIpv6: number; ipPktinfo: number; ipv6Pktinfo: number };
 }
 
 /** macOS: PF_ROUTE, IP_BOUND_IF / IPV6_BOUND_IF. */

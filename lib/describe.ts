@@ -29,6 +29,13 @@ export interface SocketDescription {
    * or the code of the failure to read that setting ('ENOSYS' under Wine).
    */
   pinError?: string;
+  /**
+   * A UDP socket bound to the wildcard: how each client is answered. 'address-asked' (Linux):
+   * from the address the client sent to, through the interface that owns it (IP_PKTINFO);
+   * 'strong-host' (Windows): the OS already answers from the address asked; 'route' (macOS): as
+   * Node's own socket, from the source the route to the client picks.
+   */
+  answers?: 'address-asked' | 'strong-host' | 'route';
 }
 
 const descriptions = new WeakMap<object, SocketDescription>();

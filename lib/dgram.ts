@@ -18,7 +18,8 @@ import { isSystemError, type SystemError } from './errors';
 import { interfaceNamed } from './interfaces';
 import { BINDS_BY_ADDRESS, bindForServer, localOwner, openSocket, socketError, zoneInterface, type OpenedSocket } from './open-socket';
 import { rejectMisspeltKeys } from './option-keys';
-import { requireBackend, unsupportedOption } from './platform';
+import { HOST, requireBackend, unsupportedOption } from './platform';
+import { answerWhereAsked, answeringFds, reply, type AnsweringHandle, type RoutedRemoteInfo } from './udp-answer';
 import { isLinkLocal6, isWildcard, parseIpLiteral, validateInterface, type IpLiteral } from './validate';
 
 // Node's own, taken at load: a program may install routebind in its place (dgram.createSocket =
@@ -30,6 +31,7 @@ const nodeCreateSocket = dgram.createSocket;
 const UV_UDP_IPV6ONLY = 1;
 const UV_UDP_REUSEADDR = 4;
 const UV_UDP_REUSEPORT = 64;
+const UV_EEXIST = -17;
 
 /** What createSocket() takes: dgram.createSocket's options plus routebind's own. */
 export type SocketOptions = dgram.SocketOptions & RoutingOptions & {
@@ -49,13 +51,29 @@ export interface RoutedBind {
   bind(options: BindOptions, callback?: () => void): this;
 }
 
+/** What a routebind UDP socket adds for servers bound to the wildcard. */
+export interface RoutedServer {
+  /**
+   * Sends `msg` to the client `rinfo` describes, from the address that datagram was sent to
+   * (rinfo.localAddress), through the interface that owns it. send(msg, rinfo.port,
+   * rinfo.address) does the same with the address that client asked last.
+   */
+  reply(msg: string | Uint8Array | readonly (string | Uint8Array)[], rinfo: RoutedRemoteInfo, callback?: (error: Error | null, bytes: number) => void): void;
+  /** rinfo also says where the datagram was sent (localAddress) and came in (interface). */
+  on(event: 'message', listener: (msg: Buffer, rinfo: RoutedRemoteInfo) => void): this;
+  /** As on('message'), for one datagram. */
+  once(event: 'message', listener: (msg: Buffer, rinfo: RoutedRemoteInfo) => void): this;
+}
+
 /**
  * What createSocket() returns: a real dgram.Socket, whose bind() also takes `interface`. An
  * intersection, not an interface: it keeps every overload of Node's own bind() and events.
  * RoutedBind comes last so that a misspelt bind option is reported against routebind's
  * BindOptions (with its "did you mean").
  */
-export type UdpSocket = dgram.Socket & RoutedBind;
+export type UdpSocket = dgram.Socket & RoutedServer & RoutedBind;
+
+export type { RoutedRemoteInfo };
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address?: string, family?: number) => void;
 type Lookup = (hostname: string, family: number, callback: LookupCallback) => void;
@@ -132,7 +150,7 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
   const routing = validateRouting(options);
   // Node checks its own options (type, lookup, buffer sizes, signal) as it builds the socket;
   // a lookup it would refuse is handed to it unchanged so that it throws its own error.
-  if (options.lookup !== undefined && typeof options.lookup !== 'function') return nodeCreateSocket(options as SocketOptions, callback);
+  if (options.lookup !== undefined && typeof options.lookup !== 'function') return nodeCreateSocket(options as SocketOptions, callback) as UdpSocket;
   const { interface: _i, pin: _p, strict: _s, mark: _m, localAddress: _l, ...nodeOptions } = options;
   void _i; void _p; void _s; void _m; void _l;
   // Node reads dns.lookup when the socket is made; so does routebind.
@@ -147,9 +165,21 @@ export function createSocket(type: dgram.SocketType | SocketOptions, callback?: 
 /** Installs routebind's two hooks on a socket Node made: its lookup and its handle's bind. */
 function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting, userLookup: Lookup, hook: { lookup: Lookup }): dgram.Socket {
   const defaultHost = family === 6 ? '::1' : '127.0.0.1';
+  Object.defineProperty(socket, 'reply', {
+    value: function replyTo(this: dgram.Socket, msg: Parameters<typeof reply>[1], rinfo: RoutedRemoteInfo, callback?: Parameters<typeof reply>[3]) {
+      reply(this, msg, rinfo, callback);
+    },
+    writable: true,
+    configurable: true,
+  });
   const handle = handleOf(socket);
   if (handle === null) return socket; // closed already: nothing will ever bind
   const nodeBind = handle.bind;
+  const nodeOpen = handle.open;
+  // bind({ fd }) of a socket this process already serves: libuv's EEXIST, as without routebind.
+  handle.open = function open(this: UdpHandle, fd: number): number {
+    return answeringFds.has(fd) ? UV_EEXIST : nodeOpen.call(this, fd);
+  };
   const originalBind = socket.bind as (...args: unknown[]) => dgram.Socket;
   const originalConnect = socket.connect as (...args: unknown[]) => void;
   const originalSend = socket.send as (...args: unknown[]) => void;
@@ -319,7 +349,14 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
     if (intent === undefined) return nodeBind.call(this, ip, port, flags);
     try {
       const made = intent.implicit !== undefined ? implicitSocket(intent, flags) : explicitSocket(ip, port, flags, intent);
-      if (made === undefined) return nodeBind.call(this, ip, port, flags);
+      if (made === undefined) {
+        const err = nodeBind.call(this, ip, port, flags);
+        // A server on the wildcard: each client is answered from the address it asked.
+        if (err === 0 && intent.implicit === undefined && intent.iface === undefined && isWildcard(ip)) {
+          answerWhereAsked(socket, this as unknown as AnsweringHandle, family, ip);
+        }
+        return err;
+      }
       // Windows: Node binds the address routebind chose, with the flags it was given.
       if (made.fd === undefined) return nodeBind.call(this, made.address, made.port, flags);
       return installFd(this, made, flags);
@@ -354,7 +391,7 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
    */
   const pinShared = (intent: BindIntent, ip: string) => {
     if (intent.implicit !== undefined || intent.exclusive || !isWorker()) return;
-    if (isWildcard(ip) && intent.iface === undefined) return;
+    if (isWildcard(ip) && intent.iface === undefined) return answerShared(ip);
     if (BINDS_BY_ADDRESS) return describeShared(intent, ip);
     socket.prependOnceListener('listening', () => {
       const shared = handleOf(socket);
@@ -376,6 +413,26 @@ function routeSocket(socket: dgram.Socket, family: 4 | 6, routing: ValidRouting,
         if (!isSystemError(error)) throw error;
         process.nextTick(() => socket.emit('error', error));
       }
+    });
+  };
+
+  /**
+   * A worker's wildcard socket, shared through the primary: its datagrams are read through the
+   * addon too (every worker reads the same socket, as with Node, each through its own descriptor).
+   */
+  const answerShared = (ip: string) => {
+    if (HOST !== 'linux') return;
+    socket.prependOnceListener('listening', () => {
+      const shared = handleOf(socket) as (UdpHandle & AnsweringHandle) | null;
+      if (shared === null) return;
+      shared.recvStop();
+      try {
+        answerWhereAsked(socket, shared, family, ip);
+      } catch (error) {
+        if (!isSystemError(error)) throw error;
+        process.nextTick(() => socket.emit('error', error));
+      }
+      shared.recvStart();
     });
   };
 

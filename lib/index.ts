@@ -10,7 +10,7 @@ export type { SystemError } from './errors';
 export { connect, createConnection } from './tcp-client';
 export type { ConnectOptions, RoutedSocket } from './tcp-client';
 export { createSocket } from './dgram';
-export type { SocketOptions, BindOptions, UdpSocket, RoutedBind } from './dgram';
+export type { SocketOptions, BindOptions, UdpSocket, RoutedBind, RoutedServer, RoutedRemoteInfo } from './dgram';
 export { createServer } from './server';
 export type { ServerOptions, ListenOptions, TcpServer, RoutedListen } from './server';
 export { describe } from './describe';

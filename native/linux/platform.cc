@@ -1,5 +1,6 @@
 // Linux's own exports: the POSIX socket hand-off (native/posix/sockets.cc) and the netlink
-// parser's test and fuzz entry (parseNetlink), which runs the pure parser over bytes from JS.
+// parser's test and fuzz entry (parseNetlink), which runs the pure parser over bytes from JS, and
+// the wildcard UDP server's pktinfo path (udp_pktinfo.cc).
 #include <napi.h>
 
 #include "errors.h"
@@ -7,6 +8,7 @@
 #include "netlink_parser.h"
 #include "platform.h"
 #include "sockets.h"
+#include "udp_pktinfo.h"
 
 namespace routebind {
 
@@ -62,6 +64,7 @@ Napi::Value ParseNetlink(const Napi::CallbackInfo& info) {
 void InitPlatform(Napi::Env env, Napi::Object exports) {
   exports.Set("parseNetlink", Napi::Function::New(env, ParseNetlink, "parseNetlink"));
   InitSockets(env, exports);
+  InitUdpPktinfo(env, exports);
 }
 
 }  // namespace routebind
