@@ -29,6 +29,14 @@ export interface SocketDescription {
    * or the code of the failure to read that setting ('ENOSYS' under Wine).
    */
   pinError?: string;
+  /**
+   * A server listening on the wildcard that answers per address (Linux): one listener per local
+   * address, each bound there and pinned to the interface that owns it (a service address on a
+   * loopback device is bound, not pinned). Absent for every other socket.
+   */
+  answers?: 'per-address';
+  /** With `answers`: the addresses listened on now, each with its interface and pin. */
+  perAddress?: Array<{ address: string; interface: string; ifindex: number; pinned: string | null; pinError?: string }>;
 }
 
 const descriptions = new WeakMap<object, SocketDescription>();
