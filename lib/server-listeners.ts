@@ -186,12 +186,16 @@ export class ListenerSet {
   /** Binds (and pins) one address; undefined when it is gone already. Throws the wildcard's listen error. */
   private bindOne(local: LocalAddress, port: number): Listener | undefined {
     const pin = pinsTo(local);
+    // A dual-stack wildcard ('::' without ipv6Only) hears IPv4 clients on an IPv6 socket, and Node
+    // reports their addresses v4-mapped (::ffff:198.51.100.7): an IPv4 address is listened on the
+    // same way, at its mapped form, so socket.remoteAddress reads as it would with net's listener.
+    const mapped = local.family === 4 && this.spec.v6;
     let made;
     try {
       made = posixNative().createSocket({
-        version: local.family,
+        version: mapped ? 6 : local.family,
         type: 'tcp',
-        address: local.address,
+        address: mapped ? `::ffff:${local.address}` : local.address,
         port,
         ...(local.family === 6 && isLinkLocal6(local.address) ? { scopeId: local.ifindex } : {}),
         ...(pin ? { ifindex: local.ifindex, ifname: local.interface } : {}),
@@ -199,7 +203,7 @@ export class ListenerSet {
         ...(this.spec.mark !== undefined ? { mark: this.spec.mark } : {}),
         reuseAddress: true,
         ...(this.spec.reusePort ? { reusePort: true } : {}),
-        ...(local.family === 6 ? { v6only: true } : {}),
+        ...(local.family === 6 ? { v6only: true } : mapped ? { v6only: false } : {}),
       });
     } catch (error) {
       if (!isSystemError(error)) throw error;
