@@ -134,8 +134,11 @@ export function createServer(options?: ServerOptions | ((socket: net.Socket) => 
     if (iface === undefined) {
       const wildcard = host === undefined || host === null || host === '' || (typeof host === 'string' && isWildcard(host));
       if (!perAddress || !routing.pin || HOST !== 'linux' || !wildcard || this.listening) return originalListen(...plainArgs);
-      // Anything Node would refuse (a bad port, backlog or signal) is refused by Node, with its words.
-      if (port !== undefined && port !== null && !isValidPort(port)) return originalListen(...plainArgs);
+      // Anything Node would refuse (a missing or bad port, a bad backlog or signal) is refused
+      // by Node, with its words. Node takes a port given as undefined or null as 0, but an
+      // options object must name it.
+      if (opts !== undefined && !('port' in opts)) return originalListen(...plainArgs);
+      if (port !== undefined && port !== null && ((typeof port !== 'number' && typeof port !== 'string') || !isValidPort(port))) return originalListen(...plainArgs);
       if (backlog !== undefined && backlog !== null && !(typeof backlog === 'number' && Number.isInteger(backlog) && backlog >= 0)) return originalListen(...plainArgs);
       if (opts?.signal !== undefined && !(opts.signal instanceof AbortSignal)) return originalListen(...plainArgs);
       return listenPerAddress(this, { port: port === undefined || port === null ? 0 : +port, host: typeof host === 'string' ? host : '', backlog, ipv6Only: opts?.ipv6Only === true, exclusive: opts?.exclusive === true, signal: opts?.signal, cb });
