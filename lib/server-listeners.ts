@@ -321,19 +321,53 @@ export class ListenerSet {
 
   /** describe() of a connection accepted by `l`: the address it asked, and the listener's pin. */
   describeConnection(socket: net.Socket, l: Listener): void {
-    const pinned = pinsTo(l.local);
-    setDescription(socket, {
-      source: socket.localAddress ?? l.local.address,
-      ...(socket.remoteAddress !== undefined ? { destination: socket.remoteAddress } : {}),
-      ...(pinned ? { interface: l.local.interface, ifindex: l.local.ifindex } : {}),
-      pinned: pinned ? (l.pinned as SocketDescription['pinned']) : null,
-      ...(l.pinError !== undefined ? { pinError: l.pinError } : {}),
-    });
+    // Read when asked: the addresses cost a getsockname and a getpeername, which every accept
+    // would otherwise pay whether or not the program ever calls describe().
+    setDescription(socket, acceptedDescription(socket, l));
   }
+
 }
 
 function boundPort(handle: TcpHandle): number {
   const out: { port?: number } = {};
   handle.getsockname(out);
   return out.port ?? 0;
+}
+
+// What each lazy description is of: kept beside it, so a spread or JSON of it shows the fields only.
+const acceptedBy = new WeakMap<object, { socket: net.Socket; listener: Listener; fields?: SocketDescription }>();
+
+function fieldsOf(lazy: object): SocketDescription {
+  const entry = acceptedBy.get(lazy)!;
+  if (entry.fields !== undefined) return entry.fields;
+  const { socket, listener: l } = entry;
+  const pinned = pinsTo(l.local);
+  const d: SocketDescription = {
+    source: socket.localAddress ?? l.local.address,
+    pinned: pinned ? (l.pinned as SocketDescription['pinned']) : null,
+  };
+  if (socket.remoteAddress !== undefined) d.destination = socket.remoteAddress;
+  if (pinned) {
+    d.interface = l.local.interface;
+    d.ifindex = l.local.ifindex;
+  }
+  if (l.pinError !== undefined) d.pinError = l.pinError;
+  entry.fields = d;
+  return d;
+}
+
+// Own, enumerable accessors (a spread or JSON.stringify of the description sees every field), one
+// shared set of descriptors for every accepted connection.
+const accessors = (keys: ReadonlyArray<keyof SocketDescription>): PropertyDescriptorMap => Object.fromEntries(keys.map((key) => [key, {
+  enumerable: true,
+  get(this: object) { return fieldsOf(this)[key]; },
+}]));
+const PINNED_FIELDS = accessors(['destination', 'source', 'interface', 'ifindex', 'pinned']);
+const UNPINNED_FIELDS = accessors(['destination', 'source', 'pinned', 'pinError']);
+
+/** describe() of an accepted connection, its addresses read from the socket when first asked. */
+function acceptedDescription(socket: net.Socket, listener: Listener): SocketDescription {
+  const lazy = {};
+  acceptedBy.set(lazy, { socket, listener });
+  return Object.defineProperties(lazy, pinsTo(listener.local) && listener.pinError === undefined ? PINNED_FIELDS : UNPINNED_FIELDS) as SocketDescription;
 }
