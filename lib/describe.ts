@@ -30,11 +30,16 @@ export interface SocketDescription {
    */
   pinError?: string;
   /**
-   * A server listening on the wildcard that answers per address (Linux): one listener per local
-   * address, each bound there and pinned to the interface that owns it (a service address on a
-   * loopback device is bound, not pinned). Absent for every other socket.
+   * How a server listening on the wildcard answers (absent for every other socket):
+   * 'per-address' (Linux): one listener per local address, each bound there and pinned to the
+   * interface that owns it (a service address on a loopback device is bound, not pinned), so
+   * every client is answered from the address it asked, through that interface;
+   * 'strong-host' (Windows): one wildcard listener, and Windows itself answers from the address
+   * asked, through the interface that owns it (on interfaces whose WeakHostSend is off);
+   * 'wildcard': one plain listener whose replies are routed by destination (macOS, or
+   * `perAddress: false`).
    */
-  answers?: 'per-address';
+  answers?: 'per-address' | 'strong-host' | 'wildcard';
   /** With `answers`: the addresses listened on now, each with its interface and pin. */
   perAddress?: Array<{ address: string; interface: string; ifindex: number; pinned: string | null; pinError?: string }>;
 }

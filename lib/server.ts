@@ -133,7 +133,18 @@ export function createServer(options?: ServerOptions | ((socket: net.Socket) => 
     const backlog = opts !== undefined ? opts.backlog : typeof args[1] === 'number' ? args[1] : typeof args[2] === 'number' ? args[2] : undefined;
     if (iface === undefined) {
       const wildcard = host === undefined || host === null || host === '' || (typeof host === 'string' && isWildcard(host));
-      if (!perAddress || !routing.pin || HOST !== 'linux' || !wildcard || this.listening) return originalListen(...plainArgs);
+      if (!wildcard || this.listening) return originalListen(...plainArgs);
+      if (!perAddress || !routing.pin || HOST !== 'linux') {
+        // One listener, as net's: describe() says how it answers.
+        const answers = HOST === 'win32' ? 'strong-host' : 'wildcard';
+        // (No 'error' listener to undo this after a failed listen: one would swallow the error.
+        // A later listen elsewhere is told apart by its address.)
+        this.once('listening', () => {
+          const a = this.address();
+          if (a !== null && typeof a === 'object' && isWildcard(a.address)) setDescription(this, { source: a.address, pinned: null, answers });
+        });
+        return originalListen(...plainArgs);
+      }
       // Anything Node would refuse (a missing or bad port, a bad backlog or signal) is refused
       // by Node, with its words. Node takes a port given as undefined or null as 0, but an
       // options object must name it.

@@ -92,7 +92,7 @@ describe.skipIf(unsupported !== undefined)(`per-address TCP servers in namespace
   it('routebind with perAddress: false is a plain wildcard listener again, with its failure', async () => {
     const p = port();
     const server = await startServer({ kind: 'routebind', port: p, perAddress: false });
-    expect(server.ready.described).toBeNull();
+    expect(server.ready.described).toEqual({ source: '::', pinned: null, answers: 'wildcard' });
     const [b4, a4] = clients([t.ethB.v4, t.ethA.v4], p, 1500);
     expect(b4).toMatchObject({ error: 'timeout' });
     expect(a4.reply).toBe(`::ffff:${t.ethA.v4}`);

@@ -196,11 +196,11 @@ describe.skipIf(!linux)(`per-address wildcard listen next to net's${linux ? '' :
   it('perAddress: false (listen option or createServer option) is one plain wildcard listener', async () => {
     const a = routebind.createServer();
     await listen(a, { port: 0, perAddress: false });
-    expect(routebind.describe(a)).toBeUndefined();
+    expect(routebind.describe(a)).toEqual({ source: '::', pinned: null, answers: 'wildcard' });
     await close(a);
     const b = routebind.createServer({ perAddress: false });
     await listen(b, 0);
-    expect(routebind.describe(b)).toBeUndefined();
+    expect(routebind.describe(b)).toEqual({ source: '::', pinned: null, answers: 'wildcard' });
     await close(b);
     expect(() => routebind.createServer({ perAddress: 'no' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
