@@ -241,7 +241,12 @@ export class ListenerSet {
       listener = this.bindOne(local, this.port);
     } catch (error) {
       // The port is taken on the new address (or it cannot be bound): the others keep serving.
-      this.skipped.set(key, isSystemError(error) ? `${error.code}` : String(error));
+      // The server is listening already, so this is no 'error' (which would end a program
+      // that never expected one after 'listening'): a warning names the address.
+      const code = isSystemError(error) ? error.code : String(error);
+      this.skipped.set(key, code);
+      process.emitWarning(`routebind: a server listening on port ${this.port} per address cannot listen on ${local.address} (${local.interface}), added since: ${code}`,
+        { code: 'ROUTEBIND_ADDRESS_NOT_LISTENED' });
       return;
     }
     if (listener === undefined) return;

@@ -88,6 +88,7 @@ export function createServer(options?: ServerOptions | ((socket: net.Socket) => 
   const originalListen = server.listen.bind(server) as (...args: unknown[]) => net.Server;
   // The listeners of a per-address listen, while it lasts.
   let listeners: ListenerSet | undefined;
+  let describesConnections = false;
   const proto = net.Server.prototype;
   server.address = function address(this: net.Server) {
     return listeners !== undefined && this.listening ? listeners.address() : proto.address.call(this);
@@ -264,10 +265,14 @@ export function createServer(options?: ServerOptions | ((socket: net.Socket) => 
     listeners = set;
     set.adopt(opened, primary.onconnection);
     set.describeServer();
-    self.prependListener('connection', (socket: net.Socket) => {
-      const from = set.accepting;
-      if (from !== undefined) set.describeConnection(socket, from);
-    });
+    if (!describesConnections) {
+      // Once per server, whatever number of times it listens: describe() of each connection.
+      describesConnections = true;
+      self.prependListener('connection', (socket: net.Socket) => {
+        const from = listeners?.accepting;
+        if (from !== undefined) listeners!.describeConnection(socket, from);
+      });
+    }
     if (o.signal !== undefined) {
       const signal = o.signal;
       const abort = () => self.close();

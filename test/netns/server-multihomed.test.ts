@@ -143,6 +143,14 @@ describe.skipIf(unsupported !== undefined)(`per-address TCP servers in namespace
     expect(r.after).toBe(r.before);
   });
 
+  it('the port taken on an address added while the server runs: a warning, no error, the other addresses still served', () => {
+    const r = t.node<Record<string, any>>(t.host, 'server-host.cjs', { scenario: 'addedTaken', port: port() });
+    expect(r.errors).toEqual([]);
+    expect(r.listedTaken).toBe(false);
+    expect(r.warnings).toEqual([expect.objectContaining({ code: 'ROUTEBIND_ADDRESS_NOT_LISTENED', message: expect.stringContaining('198.18.2.91 (ethB), added since: EADDRINUSE') })]);
+    expect(r.stillServes).toEqual({ reply: '::ffff:198.18.2.2' });
+  });
+
   it('close() with connections open: no new connection on any address, the open ones keep working, then one close', () => {
     const r = t.node<Record<string, any>>(t.host, 'server-host.cjs', { scenario: 'closeWithConnections', port: port() });
     expect(r.a).toBe(`::ffff:${t.ethA.v4}`);

@@ -193,6 +193,19 @@ describe.skipIf(!linux)(`per-address wildcard listen next to net's${linux ? '' :
     expect(openFds()).toBe(before);
   });
 
+  it('listens again after close(), as net does, with one connection listener and describe() of each connection', async () => {
+    const server = routebind.createServer((s) => s.end(`${s.localAddress}\n`));
+    const listenersBefore = server.listenerCount('connection');
+    for (let i = 0; i < 3; i++) {
+      const { port } = await listen(server, 0);
+      const seen = new Promise<unknown>((resolve) => server.once('connection', (socket) => resolve(routebind.describe(socket))));
+      expect((await ask(port, '127.0.0.1')).trim()).toBe('::ffff:127.0.0.1');
+      expect(await seen).toMatchObject({ source: '::ffff:127.0.0.1', interface: 'lo', pinned: 'SO_BINDTODEVICE' });
+      await close(server);
+    }
+    expect(server.listenerCount('connection')).toBe(listenersBefore + 1);
+  });
+
   it('perAddress: false (listen option or createServer option) is one plain wildcard listener', async () => {
     const a = routebind.createServer();
     await listen(a, { port: 0, perAddress: false });
