@@ -5,7 +5,9 @@
 // through an uplink of test/netns/two-uplinks.sh, bench/uplink.mjs), whether memory stays flat
 // over many lookups and connects (bench/memory.mjs, fresh processes), how soon a route change
 // reaches watch() (bench/latency.mjs), and whether per-call costs stay flat on a host with 2,500
-// links and 3,000 addresses (bench/scale.mjs). Every figure is printed with its target and
+// links and 3,000 addresses (bench/scale.mjs), and what routebind's per-address wildcard server
+// costs: accepted connections per second next to a plain net.Server, and listen() on a host with
+// 1,000 addresses (bench/server.mjs). Every figure is printed with its target and
 // whether it is met. The latency, uplink and scale figures need root: they run in network
 // namespaces this script makes and deletes (also on Ctrl-C).
 // Nothing here sends a packet off the host: lookups only ask the kernel's table, connects go to
@@ -30,7 +32,7 @@ const { routeTo, routes } = routebind;
 const jsonOnly = process.argv.includes('--json');
 // `--only=scale,uplink` runs only those groups (for working on one figure); the others are
 // reported as skipped, and the results go to bench/results/partial.json instead of latest.json.
-const GROUPS = ['cost', 'memory', 'latency', 'scale', 'uplink'];
+const GROUPS = ['cost', 'memory', 'latency', 'scale', 'uplink', 'server'];
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const selected = new Set(onlyArg === undefined ? GROUPS : onlyArg.slice('--only='.length).split(','));
 for (const g of selected) {
@@ -79,6 +81,7 @@ const TARGETS = {
   uncachedVsNetlink: 2, // ≤ 2 × the raw netlink round trip (native.benchRouteGet)
   cacheSpeedup: 8, // a coherent cache hit ≥ 8 × faster than an uncached lookup
   connectVsNet: 0.95, // routebind.connect() connections/s ≥ 95 % of net.connect()
+  serverAcceptsVsNet: 0.95, // routebind per-address server accepted connections/s ≥ 95 % of a plain net.Server
   rssGrowthMiB: 1, // < 1 MiB after 1,000,000 lookups / 100,000 connects
   vsSpawn: 200, // uncached routeTo ≥ 200 × faster than spawning `ip -j route get`
   vsDgramFresh: 1, // uncached routeTo faster than the dgram trick on a fresh socket
@@ -329,6 +332,16 @@ function measureLatency() {
     });
     return { namespace: ns, ...lastJsonLine(result, 'bench/latency.mjs') };
   });
+}
+
+/** bench/server.mjs in its own process (it makes and deletes its own namespace). */
+async function measureServer() {
+  log('  server: accepted connections per second, and listen() with 1,000 addresses (bench/server.mjs)…');
+  try {
+    return lastJsonLine(await run(process.execPath, [path.join(here, 'server.mjs'), '--json'], { timeout: 300_000 }), 'bench/server.mjs');
+  } catch (error) {
+    return { accepts: { skipped: error.message }, scale: { skipped: error.message } };
+  }
 }
 
 /**
@@ -583,6 +596,7 @@ async function main() {
   const latency = selected.has('latency') ? await measureLatency() : NOT_SELECTED;
   const uplink = selected.has('uplink') ? await measureUplink() : NOT_SELECTED;
   const scale = selected.has('scale') ? await measureScale() : NOT_SELECTED;
+  const serverBench = selected.has('server') ? await measureServer() : { accepts: NOT_SELECTED, scale: NOT_SELECTED };
 
   const byKey = (key) => cases.find((c) => c.key === key);
   const uncached = byKey('uncached');
@@ -676,6 +690,19 @@ async function main() {
   figure('scale:afterChange', 'big host ÷ small host: first connect({ localAddress }) after an address change', scale.ratios?.afterChange, '×', 'report', null,
     scaleDetail('afterChange'), scale.skipped);
 
+  // Servers (bench/server.mjs): routebind's per-address wildcard listen against net's one listener.
+  const acc = serverBench.accepts;
+  figure('serverAcceptsVsNet', 'routebind per-address server ÷ net.Server, accepted connections/s (loopback)', acc.ratio, '×', 'min', TARGETS.serverAcceptsVsNet,
+    acc.skipped ? undefined : `${acc.routebindPerSec.toLocaleString('en-US')} vs ${acc.plainPerSec.toLocaleString('en-US')} /s, ${acc.listeners} listeners`, acc.skipped);
+  const big = serverBench.scale;
+  const bigDetail = big.skipped ? undefined
+    : `${big.addresses} addresses: per-address ${big.perAddress.listeners} listeners, +${big.perAddress.fds} fds, +${big.perAddress.rssMiB} MiB; ` +
+      `net.Server wildcard listen() ${big.wildcard.listenMs} ms, +${big.wildcard.fds} fd`;
+  figure('server1000:listenMs', 'listen() on the wildcard with 1,000 addresses, per address', big.perAddress?.listenMs, 'ms', 'report', null, bigDetail, big.skipped);
+  figure('server1000:fds', 'fds of that listen (one listener per address)', big.perAddress?.fds, 'fds', 'report', null, bigDetail, big.skipped);
+  figure('server1000:rssMiB', 'RSS growth of that listen', big.perAddress?.rssMiB, 'MiB', 'report', null, bigDetail, big.skipped);
+  figure('server1000:addedMs', 'address added → listened on, with 1,000 listeners open', big.perAddress?.addedMs, 'ms', 'report', null, bigDetail, big.skipped);
+
   for (const f of figures) if (f.skipped) notes.push(`${f.figure}: skipped (${f.skipped})`);
 
   const results = {
@@ -694,6 +721,7 @@ async function main() {
     latency,
     uplink,
     scale,
+    server: serverBench,
     notes,
     totalSeconds: round((Date.now() - started) / 1000, 1),
   };

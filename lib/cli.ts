@@ -16,6 +16,7 @@ import { routes, routeTo, type Route, type RouteEntry, type RouteQuery } from '.
 import { createSocket } from './dgram';
 import { hasBackend, unsupportedPlatform } from './platform';
 import { describe, type SocketDescription } from './describe';
+import { createServer } from './server';
 import { connect } from './tcp-client';
 import { watch, type ChangeAction, type ChangeEvent } from './watch';
 
@@ -250,6 +251,108 @@ function runWatch(family: 4 | 6 | undefined, json: boolean): Promise<number> {
     });
     // On stderr, so --json output holds nothing but events; it also tells a script we are listening.
     process.stderr.write(`routebind watch: listening for ${family !== undefined ? `IPv${family} ` : ''}route, address and link changes; Ctrl-C stops\n`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// serve
+
+/** `[v6]:port` or `v4:port`, without the v4-mapped prefix a dual-stack socket reports. */
+function endpoint(address: string | undefined, port: number | undefined): string {
+  const plain = (address ?? '?').replace(/^::ffff:(?=\d+\.)/, '');
+  return plain.includes(':') ? `[${plain}]:${port ?? '?'}` : `${plain}:${port ?? '?'}`;
+}
+
+interface ServedLine {
+  protocol: 'tcp' | 'udp';
+  client: string;
+  local?: string;
+  interface?: string;
+  pinned?: string | null;
+}
+
+function formatServed(l: ServedLine): string {
+  const through = l.interface !== undefined ? ` dev ${l.interface}` : '';
+  const pin = l.pinned ? ` (${l.pinned})` : l.pinned === null ? ' (unpinned: routed to the client)' : '';
+  return `${l.protocol} ${l.client} -> ${l.local ?? 'local address unknown'}${through}${pin}`;
+}
+
+/**
+ * An echo server on the wildcard that answers every client from the address it asked: TCP through
+ * routebind's per-address listeners, UDP through routebind's socket. One line per client (per
+ * datagram for UDP). Ends on Ctrl-C, or after `count` clients.
+ */
+function runServe(port: number, udp: boolean, iface: string | number | undefined, count: number | undefined, json: boolean): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let served = 0;
+    let closeServer = (_hard: boolean) => undefined as void;
+    // Ctrl-C ends open connections too; --count lets the last clients finish their echo.
+    const stop = (code: number, hard = true) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      closeServer(hard);
+      resolve(code);
+    };
+    const onSignal = () => stop(0);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const report = (line: ServedLine) => {
+      process.stdout.write(`${json ? JSON.stringify(line) : formatServed(line)}\n`);
+      if (count !== undefined && ++served >= count) stop(0, false);
+    };
+    const failed = (error: Error) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      closeServer(true);
+      reject(error);
+    };
+    const where = iface !== undefined ? ` on ${iface}` : '';
+    if (udp) {
+      const socket = createSocket({ type: 'udp6' });
+      closeServer = () => socket.close();
+      socket.on('error', failed);
+      socket.on('message', (message, rinfo) => {
+        const extra = rinfo as typeof rinfo & { localAddress?: string; interface?: string };
+        // Reported once sent: with --count the socket closes after the last report.
+        socket.send(message, rinfo.port, rinfo.address, () => report({
+          protocol: 'udp', client: endpoint(rinfo.address, rinfo.port),
+          ...(extra.localAddress !== undefined ? { local: endpoint(extra.localAddress, port) } : {}),
+          ...(extra.interface !== undefined ? { interface: extra.interface } : {}),
+        }));
+      });
+      socket.bind({ port, ...(iface !== undefined ? { interface: iface } : {}) }, () => {
+        const a = socket.address();
+        process.stderr.write(`routebind serve: udp echo on ${endpoint(a.address, a.port)}${where}; Ctrl-C stops\n`);
+      });
+      return;
+    }
+    const server = createServer((connection) => {
+      connection.on('error', () => undefined);
+      connection.pipe(connection);
+      const d = describe(connection);
+      report({
+        protocol: 'tcp', client: endpoint(connection.remoteAddress, connection.remotePort), local: endpoint(connection.localAddress, connection.localPort),
+        ...(d?.interface !== undefined ? { interface: d.interface } : {}),
+        ...(d !== undefined ? { pinned: d.pinned } : {}),
+      });
+    });
+    closeServer = (hard) => {
+      server.close();
+      // Connections still open would keep an echo server up: the operator asked it to stop.
+      if (hard) for (const c of open) c.destroy();
+    };
+    const open = new Set<Socket>();
+    server.on('connection', (c: Socket) => {
+      open.add(c);
+      c.once('close', () => open.delete(c));
+    });
+    server.on('error', failed);
+    server.listen({ port, ...(iface !== undefined ? { interface: iface } : {}) }, () => {
+      const a = server.address() as { address: string; port: number };
+      const d = describe(server);
+      const per = d?.perAddress !== undefined ? `, answering per address: ${d.perAddress.map((l) => `${l.address} ${l.interface}`).join(', ')}` : '';
+      process.stderr.write(`routebind serve: tcp echo on ${endpoint(a.address, a.port)}${where}${per}; Ctrl-C stops\n`);
+    });
   });
 }
 
@@ -605,6 +708,32 @@ const commands: Record<string, Command> = {
       const mark = integerFlag('mark', v.mark, 0, 0xffffffff);
       if (mark !== undefined) routing.mark = mark;
       return runConnect(target, routing, v.udp === true, timeout, v.json === true);
+    },
+  },
+  serve: {
+    usage: 'routebind serve --port N [--udp] [--interface IF] [--count N] [--json]',
+    summary: 'an echo server that answers every client from the address it asked, printing who was served where',
+    details: [
+      'Listens on every address of this host (TCP: one listener per address, each pinned to the',
+      'interface that owns it, following addresses as they come and go) and echoes what it gets.',
+      'One line per client (per datagram with --udp):',
+      '  tcp 198.18.4.2:40312 -> 198.18.2.2:7000 dev ethB (SO_BINDTODEVICE)',
+      '  --port, -p N         the port (0: one the kernel picks, printed on stderr)',
+      '  --udp, -u            a UDP echo server instead',
+      '  --interface, -i IF   listen on IF only (pinned there)',
+      '  --count, -c N        stop after N clients (or datagrams)',
+      '  --json               each line as one JSON object',
+      'Runs until Ctrl-C (exit 0). Exit codes: 0 stopped, 1 could not listen (EADDRINUSE, …), 64 bad usage.',
+    ].join('\n'),
+    options: {
+      port: { type: 'string', short: 'p' }, udp: { type: 'boolean', short: 'u' }, interface: { type: 'string', short: 'i' },
+      count: { type: 'string', short: 'c' }, json: { type: 'boolean' },
+    },
+    run(positionals, v) {
+      if (positionals.length !== 0) throw usage(`serve takes no arguments (got '${positionals[0]}')`);
+      const port = integerFlag('port', v.port, 0, 65535);
+      if (port === undefined) throw usage('serve needs --port N');
+      return runServe(port, v.udp === true, interfaceArg(v.interface), integerFlag('count', v.count, 1, 2 ** 31 - 1), v.json === true);
     },
   },
   doctor: {

@@ -30,12 +30,18 @@ export interface SocketDescription {
    */
   pinError?: string;
   /**
-   * A UDP socket bound to the wildcard: how each client is answered. 'address-asked' (Linux):
-   * from the address the client sent to, through the interface that owns it (IP_PKTINFO);
-   * 'strong-host' (Windows): the OS already answers from the address asked; 'route' (macOS): as
-   * Node's own socket, from the source the route to the client picks.
+   * How a socket bound, or a server listening, on the wildcard answers its clients (absent for
+   * every other socket): 'address-asked' (Linux): each client from the address it sent to,
+   * through the interface that owns it (a service address on a loopback device: through the
+   * route to the client); a TCP server does it with one listener per local address, each bound
+   * and pinned there (`perAddress`), a UDP socket with IP_PKTINFO on each datagram.
+   * 'strong-host' (Windows): the OS itself answers from the address asked, through the interface
+   * that owns it (where WeakHostSend is off). 'route': as Node's own, from the source the route
+   * to the client picks (macOS, or `perAddress: false`).
    */
   answers?: 'address-asked' | 'strong-host' | 'route';
+  /** A TCP server's listeners when `answers` is 'address-asked': each address, its interface and pin. */
+  perAddress?: Array<{ address: string; interface: string; ifindex: number; pinned: string | null; pinError?: string }>;
 }
 
 const descriptions = new WeakMap<object, SocketDescription>();

@@ -28,6 +28,7 @@ const UPLINK = {
   ethB: { 4: '198.18.2.2', 6: 'fd00:b::2' },
 };
 const PORT = 7000; // inside the far namespace only, so it cannot clash with anything on this host
+const SERVER_PORT = 7100; // the host's servers (plain Node's, then routebind's on the next port)
 const DROP_TIMEOUT_MS = 1500; // a dropped SYN is never answered; 1.5 s is plenty on veth links
 const CONNECT_TIMEOUT_MS = 3000;
 
@@ -274,7 +275,8 @@ async function runDemo() {
     if (!ipv6) say(`${bold('Note:')} nftables (\`nft\`) is not installed, so the routers cannot drop spoofed IPv6 packets: showing IPv4 only.\n`);
     await topology.startFarServer();
     const results = await runScenarios(topology, scenarios(ipv6));
-    return summarize(results);
+    const served = await runServerSection(topology, ipv6);
+    return summarize([...results, ...served]);
   } finally {
     topology.down();
   }
@@ -346,6 +348,37 @@ class Topology {
         clearTimeout(timer);
         reject(new Error(`the far server exited (${code}): ${stderr}`));
       });
+    });
+  }
+
+  /** A TCP server on the host's wildcard (plain Node's or routebind's); resolves once it listens, with its log. */
+  startHostServer(kind, port) {
+    const server = this.spawn(this.host, [process.execPath, path.join(FIXTURES, 'host-server.cjs'), JSON.stringify({ kind, port })]);
+    const lines = [];
+    return new Promise((resolve, reject) => {
+      let stderr = '';
+      const timer = setTimeout(() => reject(new Error(`the ${kind} server did not start within 5 s: ${stderr}`)), 5000);
+      server.stderr.on('data', (chunk) => (stderr += chunk));
+      createInterface({ input: server.stdout }).on('line', (line) => {
+        const entry = JSON.parse(line);
+        if (entry.ready || entry.error) {
+          clearTimeout(timer);
+          if (entry.error) reject(new Error(`the ${kind} server could not listen: ${entry.error}`));
+          else resolve({ process: server, lines });
+        } else {
+          lines.push(entry);
+        }
+      });
+    });
+  }
+
+  /** Clients in the far namespace, one per address at once; resolves with one result per address. */
+  farClients(targets, port, timeoutMs) {
+    const client = this.spawn(this.far, [process.execPath, path.join(FIXTURES, 'far-clients.cjs'), JSON.stringify({ targets, port, timeoutMs })]);
+    const results = [];
+    return new Promise((resolve) => {
+      createInterface({ input: client.stdout }).on('line', (line) => results.push(JSON.parse(line)));
+      client.once('exit', () => resolve(targets.map((address) => results.find((r) => r.address === address) ?? { address, ok: false, error: { code: 'no result' } })));
     });
   }
 
@@ -497,19 +530,61 @@ function verdict(step, r) {
   return step.expect.pinnedTo === undefined || (r.describe?.interface === step.expect.pinnedTo && r.describe?.pinned !== null);
 }
 
+/**
+ * The server half: a TCP server on the host's wildcard, and a client in the far namespace that
+ * reaches ethB's address. Plain Node's server answers with a SYN-ACK routed by destination, out of
+ * ethA, which router A drops; routebind's listens per address, pinned, and answers through ethB.
+ */
+async function runServerSection(topology, ipv6) {
+  const families = ipv6 ? [4, 6] : [4];
+  const targets = families.map((f) => UPLINK.ethB[f]);
+  say(bold(`TCP servers on the host, a far client asking ethB's address (${targets.join(', ')})`));
+  say(dim('  The client\'s packets come in through ethB; the host\'s route back to the client leaves through ethA.'));
+  const cases = [];
+  for (const kind of ['plain', 'routebind']) {
+    const port = kind === 'plain' ? SERVER_PORT : SERVER_PORT + 1;
+    const call = `${kind === 'plain' ? 'net' : 'routebind'}.createServer().listen(${port})`;
+    const server = await topology.startHostServer(kind, port);
+    const results = await topology.farClients(targets, port, kind === 'plain' ? DROP_TIMEOUT_MS : CONNECT_TIMEOUT_MS);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the server's log lines
+    server.process.kill();
+    for (const r of results) {
+      const family = r.address.includes(':') ? 6 : 4;
+      const step = kind === 'plain'
+        ? { short: 'plain Node server, client to ethB', expect: { dropped: true }, expectText: 'never answered, as expected (weak end system)' }
+        : { short: 'routebind server, client to ethB', expect: { seen: r.address }, expectText: `answered from ${r.address} (ethB's address)` };
+      const ok = kind === 'plain' ? !r.ok && r.timedOut === true : r.ok && r.seen === r.address;
+      const log = server.lines.find((l) => l.to?.replace(/^::ffff:/, '') === r.address);
+      let text;
+      if (r.ok) {
+        const where = log ? `; the server saw ${log.from.replace(/^::ffff:/, '')} and served it on ${log.interface ?? 'an unpinned listener'}${log.pinned ? ` (${log.pinned})` : ''}` : '';
+        text = `${call}: ${r.address} answered in ${ms(r.connectMs ?? 0)}, from ${r.seen}${where}`;
+      } else if (r.timedOut) {
+        text = `${call}: ${r.address} never answered (${seconds(r.elapsedMs)}) — the SYN-ACK left through ethA, where router A dropped it as spoofed`;
+      } else {
+        text = `${call}: ${r.address} failed with ${r.error.code}`;
+      }
+      say(`  ${text}`);
+      cases.push({ section: { name: `IPv${family} TCP` }, step, result: { ...r, server: true }, ok });
+    }
+  }
+  say();
+  return cases;
+}
+
 /** The per-case summary and the exit code: 0 when every case behaved as expected. */
 function summarize(cases) {
   say(bold('Summary'));
   const width = Math.max(...cases.map((c) => c.step.short.length));
   for (const { section, step, result, ok } of cases) {
-    const expected = step.expect.dropped ? 'dropped, as expected (weak end system)' : `arrived from ${step.expect.seen}${ownerSuffix(step.expect.seen)}`;
+    const expected = step.expectText ?? (step.expect.dropped ? 'dropped, as expected (weak end system)' : `arrived from ${step.expect.seen}${ownerSuffix(step.expect.seen)}`);
     const got = ok ? expected : `expected ${step.expect.dropped ? 'a drop' : step.expect.seen}, got ${outcome(result)}`;
     say(`  ${mark(ok)} ${section.name.padEnd(9)} ${step.short.padEnd(width)}  ${got}`);
   }
   const failed = cases.filter((c) => !c.ok).length;
   say();
   if (failed === 0) {
-    say(green(`All ${cases.length} cases as expected: plain Node's packets from ethB's address were dropped; every routebind socket left through the interface that owns its source address, and arrived.`));
+    say(green(`All ${cases.length} cases as expected: plain Node's packets from ethB's address were dropped; every routebind socket left through the interface that owns its source address, and arrived; routebind's server answered the client that asked ethB's address, plain Node's never did.`));
     return 0;
   }
   say(red(`${failed} of ${cases.length} cases did not behave as expected.`));
@@ -520,7 +595,7 @@ function summarize(cases) {
 // Small formatting helpers
 
 function outcome(r) {
-  if (r.ok) return `the far server saw ${r.seen}`;
+  if (r.ok) return r.server ? `an answer from ${r.seen}` : `the far server saw ${r.seen}`;
   if (r.timedOut) return 'no answer';
   return r.error?.code ?? 'an error';
 }

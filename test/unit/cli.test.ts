@@ -14,7 +14,7 @@ import { linuxIt, NEEDS, onLinux } from '../helpers/platform';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
-const COMMANDS = ['get', 'interfaces', 'routes', 'watch', 'connect', 'doctor'];
+const COMMANDS = ['get', 'interfaces', 'routes', 'watch', 'connect', 'serve', 'doctor'];
 
 interface Result { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -135,6 +135,10 @@ describe('routebind CLI', () => {
       [['connect', '127.0.0.1:80', '--mark', '4294967296'], "routebind connect: --mark takes an integer from 0 to 4294967295 (got '4294967296')", 'usage: routebind connect'],
       [['connect', '127.0.0.1:80', '--local-address', 'nope'], "routebind connect: --local-address takes an IPv4 or IPv6 address (got 'nope')", 'usage: routebind connect'],
       [['connect', '127.0.0.1:80', '--local-address', '::1'], 'routebind connect: --local-address ::1 is IPv6 but 127.0.0.1 is IPv4', 'usage: routebind connect'],
+      [['serve'], 'routebind serve: serve needs --port N', 'usage: routebind serve'],
+      [['serve', '--port', '70000'], "routebind serve: --port takes an integer from 0 to 65535 (got '70000')", 'usage: routebind serve'],
+      [['serve', '--port', '0', '--count', '0'], "routebind serve: --count takes an integer from 1 to 2147483647 (got '0')", 'usage: routebind serve'],
+      [['serve', '--port', '0', 'now'], "routebind serve: serve takes no arguments (got 'now')", 'usage: routebind serve'],
       [['doctor', 'example.com'], "routebind doctor: 'example.com' is not an IP address (names are not resolved here: `getent ahosts example.com` gives its addresses)", 'usage: routebind doctor'],
       [['doctor', '--verbose'], "routebind doctor: unknown option '--verbose'", 'usage: routebind doctor'],
     ];
@@ -269,6 +273,74 @@ describe('routebind CLI', () => {
       const r = await cli(['connect', `[::1]:${closed}`, '--json']);
       expect(r.status).toBe(1);
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, host: '::1', port: closed, decision: { source: '::1', interface: 'lo' }, error: { code: 'ECONNREFUSED' } });
+    });
+  });
+  describe('serve', () => {
+    /** `serve` as a child: resolves with its port once it says it listens. */
+    function serve(args: string[]) {
+      const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const listening = new Promise<number>((resolve, reject) => {
+        child.stderr.on('data', (chunk) => {
+          stderr += chunk;
+          const m = /echo on \[?[^\]]*\]?:(\d+)/.exec(stderr);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('close', () => reject(new Error(`serve ended before listening: ${stderr}`)));
+      });
+      const ended = new Promise<Result>((resolve) => child.once('close', (status, signal) => {
+        clearTimeout(timer);
+        resolve({ status, signal, stdout, stderr });
+      }));
+      return { listening, ended };
+    }
+
+    it('TCP: echoes, prints each client with the address and interface that served it, ends after --count', async () => {
+      const s = serve(['--port', '0', '--count', String(hasLoopback6 ? 2 : 1), '--json']);
+      const port = await s.listening;
+      const echo = (host: string) => new Promise<string>((resolve, reject) => {
+        const c = net.connect(port, host, () => c.end('ping'));
+        let got = '';
+        c.on('data', (d) => (got += d));
+        c.on('close', () => resolve(got));
+        c.on('error', reject);
+      });
+      expect(await echo('127.0.0.1')).toBe('ping');
+      if (hasLoopback6) expect(await echo('::1')).toBe('ping');
+      const r = await s.ended;
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/answering per address: .*127\.0\.0\.1 lo/);
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines[0]).toMatchObject({ protocol: 'tcp', local: `127.0.0.1:${port}`, interface: 'lo', pinned: 'SO_BINDTODEVICE' });
+      expect(lines[0].client).toMatch(/^127\.0\.0\.1:\d+$/);
+      if (hasLoopback6) expect(lines[1]).toMatchObject({ protocol: 'tcp', local: `[::1]:${port}`, interface: 'lo' });
+    });
+
+    it('UDP: echoes each datagram and prints its client, ends after --count', async () => {
+      const s = serve(['--port', '0', '--udp', '--count', '1']);
+      const port = await s.listening;
+      const dgram = await import('node:dgram');
+      const client = dgram.createSocket('udp4');
+      const reply = new Promise<string>((resolve) => client.once('message', (m) => resolve(String(m))));
+      client.send('ping', port, '127.0.0.1');
+      expect(await reply).toBe('ping');
+      client.close();
+      const r = await s.ended;
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^udp 127\.0\.0\.1:\d+ -> /);
+    });
+
+    it('a port taken exits 1 with EADDRINUSE', async () => {
+      const blocker = net.createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      const { port } = blocker.address() as net.AddressInfo;
+      const r = await cli(['serve', '--port', String(port)]);
+      blocker.close();
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^routebind serve: .*EADDRINUSE/);
     });
   });
 });
