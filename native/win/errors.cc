@@ -154,13 +154,4 @@ Napi::Error SystemError(Napi::Env env, const Status& status, const std::string& 
   return error;
 }
 
-Napi::Error TypedError(Napi::Env env, const char* js_class, const char* code,
-                       const std::string& message) {
-  Napi::Error error = std::string(js_class) == "RangeError"
-                          ? static_cast<Napi::Error>(Napi::RangeError::New(env, message))
-                          : static_cast<Napi::Error>(Napi::TypeError::New(env, message));
-  error.Value().Set("code", Napi::String::New(env, code));
-  return error;
-}
-
 }  // namespace routebind
